@@ -1,0 +1,463 @@
+"""Risk analysis pages: the list, the header form, the analysis with its 4×4 matrices (before and after
+actions, each cell linking to its risks), the risk form with actions, and action follow-up."""
+
+from __future__ import annotations
+
+import re
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from riskreg.blueprints.filing import bp
+from riskreg.blueprints.filing.common import (
+    as_int,
+    consequence_choices,
+    likelihood_choices,
+    page_context,
+    show_errors,
+    system_for,
+    user_choices,
+)
+from riskreg.blueprints.filing.forms import (
+    ACTION_STATUS_LABELS,
+    TREATMENT_LABELS,
+    ActionStatusForm,
+    RiskAnalysisForm,
+    RiskForm,
+    VersionForm,
+)
+from riskreg.errors import Conflict, DomainError, NotAllowed, NotFound
+from riskreg.extensions import db
+from riskreg.models import Classification, User
+from riskreg.models.codes import RecordStatus
+from riskreg.services import filing
+from riskreg.services import risk as service
+from riskreg.web import current_actor
+
+BLANK_ACTIONS = 2
+CELL = re.compile(r"^(before|after)-([1-4])-([1-4])$")
+
+
+def _labels() -> dict:
+    return {"treatment": TREATMENT_LABELS, "action_status": ACTION_STATUS_LABELS}
+
+
+@bp.route("/systems/<int:system_id>/risk-analyses")
+@login_required
+def risk_analyses(system_id: int):
+    system = system_for(system_id)
+    history = service.history(db.session, current_actor(), system.id)
+    return render_template(
+        "filing/risk_analyses.html",
+        **page_context(system, "risk"),
+        history=history,
+        action_form=VersionForm(),
+        has_draft=any(a.status == RecordStatus.DRAFT for a in history),
+    )
+
+
+def _classification_choices(system) -> list:
+    rows = db.session.execute(
+        select(
+            Classification.id,
+            Classification.number,
+            Classification.confidentiality,
+            Classification.integrity,
+            Classification.availability,
+        )
+        .where(Classification.system_id == system.id, Classification.status == RecordStatus.FINAL)
+        .order_by(Classification.number.desc())
+    ).all()
+    return [("", _("The current classification"))] + [
+        (cid, _("Version %(n)s (%(profile)s)", n=n, profile=f"{k}-{r}-{t}")) for cid, n, k, r, t in rows
+    ]
+
+
+def _header_values(form: RiskAnalysisForm) -> dict:
+    return {
+        "analysed_on": form.analysed_on.data,
+        "participants": form.participants.data or "",
+        "scope": form.scope.data or "",
+        "classification_id": form.classification_id.data,
+    }
+
+
+@bp.route("/systems/<int:system_id>/risk-analyses/new", methods=["GET", "POST"])
+@login_required
+def new_risk_analysis(system_id: int):
+    system = system_for(system_id, write=True)
+    form = RiskAnalysisForm()
+    form.classification_id.choices = _classification_choices(system)
+    if request.method == "GET":
+        form.analysed_on.data = current_actor().today()
+    if form.validate_on_submit():
+        values = _header_values(form)
+        if values["classification_id"] is None:
+            values.pop("classification_id")
+        try:
+            analysis = service.create(db.session, current_actor(), system.id, **values)
+        except (NotAllowed, NotFound):
+            raise
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The risk analysis is started. Add its risks."), "success")
+            return redirect(url_for("filing.risk_analysis", analysis_id=analysis.id))
+    return render_template(
+        "filing/risk_analysis_form.html", **page_context(system, "risk"), form=form, analysis=None
+    ), 422 if form.errors else 200
+
+
+@bp.route("/risk-analyses/<int:analysis_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_risk_analysis(analysis_id: int):
+    analysis = service.get(db.session, analysis_id)
+    system = system_for(analysis.system_id, write=True)
+    if analysis.status == RecordStatus.FINAL:
+        flash(_("A finalised risk analysis never changes; start a new round instead."), "error")
+        return redirect(url_for("filing.risk_analysis", analysis_id=analysis.id))
+    form = RiskAnalysisForm()
+    form.classification_id.choices = _classification_choices(system)
+    if request.method == "GET":
+        form.analysed_on.data, form.participants.data = analysis.analysed_on, analysis.participants
+        form.scope.data, form.classification_id.data = analysis.scope, analysis.classification_id
+        form.version.data = analysis.version
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            service.update(
+                db.session,
+                current_actor(),
+                analysis.id,
+                version=as_int(form.version.data),
+                **_header_values(form),
+            )
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            conflict = service.get(db.session, analysis_id)
+        except (NotAllowed, NotFound):
+            raise
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The draft is saved."), "success")
+            return redirect(url_for("filing.risk_analysis", analysis_id=analysis.id))
+    status = 409 if conflict else 422 if form.errors else 200
+    return render_template(
+        "filing/risk_analysis_form.html",
+        **page_context(system, "risk"),
+        form=form,
+        analysis=analysis,
+        conflict=conflict,
+    ), status
+
+
+@bp.route("/risk-analyses/<int:analysis_id>")
+@login_required
+def risk_analysis(analysis_id: int):
+    """The matrix page: the analysis, both matrices and its risks (optionally those of one cell)."""
+    analysis = service.get_readable(db.session, current_actor(), analysis_id)
+    system = system_for(analysis.system_id)
+    risks = list(analysis.risks)
+    cell = CELL.match(request.args.get("cell", ""))
+    shown = risks
+    if cell:
+        when, likelihood, consequence = cell.group(1), int(cell.group(2)), int(cell.group(3))
+        shown = [r for r in risks if _in_cell(r, when, likelihood, consequence)]
+    user_ids = {a.responsible_id for r in risks for a in r.actions}
+    names = (
+        dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+        if user_ids
+        else {}
+    )
+    classification = (
+        db.session.get(Classification, analysis.classification_id) if analysis.classification_id else None
+    )
+    return render_template(
+        "filing/risk_analysis.html",
+        **page_context(system, "risk"),
+        analysis=analysis,
+        risks=shown,
+        all_count=len(risks),
+        cell=cell.group(0) if cell else None,
+        before=service.matrix(risks),
+        after=service.matrix(risks, residual=True),
+        names=names,
+        classification=classification,
+        action_form=VersionForm(),
+        likelihood_label=service.likelihood_label,
+        consequence_label=service.consequence_label,
+        labels=_labels(),
+    )
+
+
+def _in_cell(risk, when: str, likelihood: int, consequence: int) -> bool:
+    if when == "after" and risk.residual_likelihood is not None:
+        return (risk.residual_likelihood, risk.residual_consequence) == (likelihood, consequence)
+    return (risk.likelihood, risk.consequence) == (likelihood, consequence)
+
+
+@bp.route("/risk-analyses/<int:analysis_id>/finalise", methods=["POST"])
+@login_required
+def finalise_risk_analysis(analysis_id: int):
+    analysis = service.get(db.session, analysis_id)
+    system_for(analysis.system_id, write=True)
+    form = VersionForm()
+    if form.validate_on_submit():
+        try:
+            service.finalise(db.session, current_actor(), analysis.id, version=as_int(form.version.data))
+        except (NotAllowed, NotFound):
+            raise
+        except DomainError as exc:
+            db.session.rollback()
+            problems = " ".join(str(m) for ms in (exc.fields or {}).values() for m in ms)
+            flash(f"{exc.message} {problems}".strip(), "error")
+        else:
+            db.session.commit()
+            flash(
+                _("The risk analysis is finalised. It can no longer change; actions are still followed up."),
+                "success",
+            )
+    return redirect(url_for("filing.risk_analysis", analysis_id=analysis_id))
+
+
+@bp.route("/systems/<int:system_id>/risk-analyses/new-round", methods=["POST"])
+@login_required
+def new_round(system_id: int):
+    system = system_for(system_id, write=True)
+    form = VersionForm()
+    if form.validate_on_submit():
+        try:
+            copy = service.new_round(db.session, current_actor(), system.id)
+        except (NotAllowed, NotFound):
+            raise
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            flash(_("A new round is started from the last analysis."), "success")
+            return redirect(url_for("filing.risk_analysis", analysis_id=copy.id))
+    return redirect(url_for("filing.risk_analyses", system_id=system.id))
+
+
+# ------------------------------------------------------------------ risks
+
+
+def _prepare_risk_form(form: RiskForm) -> None:
+    form.likelihood.choices, form.consequence.choices = likelihood_choices(), consequence_choices()
+    form.residual_likelihood.choices = likelihood_choices(optional=True)
+    form.residual_consequence.choices = consequence_choices(optional=True)
+    users = user_choices(db.session)
+    for entry in form.actions:
+        entry.form.responsible_id.choices = users
+
+
+def _risk_values(form: RiskForm) -> dict:
+    actions = []
+    for entry in form.actions:
+        a = entry.form
+        if not (a.description.data or "").strip():
+            continue
+        actions.append(
+            {
+                "id": as_int(a.id.data),
+                "description": a.description.data,
+                "responsible_id": a.responsible_id.data,
+                "due_on": a.due_on.data,
+                "status": a.status.data,
+            }
+        )
+    return {
+        "title": form.title.data,
+        "description": form.description.data or "",
+        "aspect": form.aspect.data,
+        "likelihood": form.likelihood.data,
+        "consequence": form.consequence.data,
+        "existing_protection": form.existing_protection.data or "",
+        "treatment": form.treatment.data,
+        "residual_likelihood": form.residual_likelihood.data,
+        "residual_consequence": form.residual_consequence.data,
+        "actions": actions,
+    }
+
+
+def _render_risk_form(system, analysis, form, risk=None, conflict=None, status=200):
+    while (
+        len([e for e in form.actions if not (e.form.description.data or "").strip()]) < BLANK_ACTIONS
+        and len(form.actions) < 50
+    ):
+        form.actions.append_entry()
+    _prepare_risk_form(form)
+    return render_template(
+        "filing/risk_form.html",
+        **page_context(system, "risk"),
+        form=form,
+        analysis=analysis,
+        risk=risk,
+        conflict=conflict,
+    ), status
+
+
+def _risk_page(analysis_id: int, risk_id: int | None):
+    analysis = service.get(db.session, analysis_id, eager=True)
+    system = system_for(analysis.system_id, write=True)
+    if analysis.status == RecordStatus.FINAL:
+        flash(_("A finalised risk analysis never changes; start a new round instead."), "error")
+        return redirect(url_for("filing.risk_analysis", analysis_id=analysis.id))
+    risk = None
+    if risk_id is not None:
+        risk = next((r for r in analysis.risks if r.id == risk_id), None)
+        if risk is None:
+            raise NotFound(_("Risk %(id)s is not part of this analysis.", id=risk_id))
+    form = RiskForm()
+    _prepare_risk_form(form)
+    if request.method == "GET":
+        form.version.data = analysis.version
+        if risk is not None:
+            for key in (
+                "title",
+                "description",
+                "aspect",
+                "likelihood",
+                "consequence",
+                "existing_protection",
+                "residual_likelihood",
+                "residual_consequence",
+            ):
+                getattr(form, key).data = getattr(risk, key)
+            form.treatment.data = risk.treatment.value if risk.treatment else ""
+            for a in risk.actions:
+                form.actions.append_entry(
+                    {
+                        "id": a.id,
+                        "description": a.description,
+                        "responsible_id": a.responsible_id,
+                        "due_on": a.due_on,
+                        "status": a.status.value,
+                    }
+                )
+    if form.validate_on_submit():
+        try:
+            service.save_risk(
+                db.session,
+                current_actor(),
+                analysis.id,
+                version=as_int(form.version.data),
+                risk_id=risk_id,
+                values=_risk_values(form),
+            )
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            theirs = service.get(db.session, analysis_id, eager=True)
+            current = next((r for r in theirs.risks if r.id == risk_id), None) if risk_id else None
+            return _render_risk_form(system, theirs, form, risk=current, conflict=theirs, status=409)
+        except (NotAllowed, NotFound):
+            raise
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc, drop_prefix="risk")
+            return _render_risk_form(system, analysis, form, risk=risk, status=422)
+        db.session.commit()
+        flash(_("The risk is saved."), "success")
+        return redirect(url_for("filing.risk_analysis", analysis_id=analysis.id) + "#risks")
+    return _render_risk_form(system, analysis, form, risk=risk, status=422 if form.errors else 200)
+
+
+@bp.route("/risk-analyses/<int:analysis_id>/risks/new", methods=["GET", "POST"])
+@login_required
+def new_risk(analysis_id: int):
+    return _risk_page(analysis_id, None)
+
+
+@bp.route("/risk-analyses/<int:analysis_id>/risks/<int:risk_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_risk(analysis_id: int, risk_id: int):
+    return _risk_page(analysis_id, risk_id)
+
+
+@bp.route("/risk-analyses/<int:analysis_id>/risks/<int:risk_id>/delete", methods=["POST"])
+@login_required
+def delete_risk(analysis_id: int, risk_id: int):
+    analysis = service.get(db.session, analysis_id)
+    system_for(analysis.system_id, write=True)
+    form = VersionForm()
+    if form.validate_on_submit():
+        try:
+            service.delete_risk(
+                db.session, current_actor(), analysis.id, risk_id, version=as_int(form.version.data)
+            )
+        except NotAllowed:
+            raise
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The risk is removed from the draft."), "success")
+    return redirect(url_for("filing.risk_analysis", analysis_id=analysis_id) + "#risks")
+
+
+# ------------------------------------------------------------------ actions
+
+
+@bp.route("/risk-actions/<int:action_id>", methods=["GET", "POST"])
+@login_required
+def action(action_id: int):
+    item = service.get_action(db.session, action_id)
+    system = service.action_system(db.session, item)
+    filing.require_read(current_actor(), system)
+    form = ActionStatusForm()
+    if request.method == "GET":
+        form.status.data, form.completed_on.data = item.status.value, item.completed_on
+        form.version.data = item.version
+    conflict = False
+    if request.method == "POST":
+        filing.require_write(current_actor(), system)
+        if form.validate_on_submit():
+            try:
+                service.update_action(
+                    db.session,
+                    current_actor(),
+                    item.id,
+                    status=form.status.data,
+                    completed_on=form.completed_on.data,
+                    note=form.note.data or "",
+                    version=as_int(form.version.data),
+                )
+            except Conflict as exc:
+                db.session.rollback()
+                flash(str(exc.message), "error")
+                item, conflict = service.get_action(db.session, action_id), True
+            except DomainError as exc:
+                db.session.rollback()
+                show_errors(form, exc)
+            else:
+                db.session.commit()
+                flash(_("The action's status is saved."), "success")
+                return redirect(url_for("filing.action", action_id=item.id))
+    user_ids = {item.responsible_id, *(h.changed_by_id for h in item.history)} - {None}
+    names = (
+        dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+        if user_ids
+        else {}
+    )
+    status = 409 if conflict else 422 if form.errors else 200
+    return render_template(
+        "filing/action.html",
+        **page_context(system, "risk"),
+        item=item,
+        form=form,
+        names=names,
+        conflict=conflict,
+        labels=_labels(),
+        analysis=item.risk.analysis,
+    ), status

@@ -1,0 +1,128 @@
+"""Riskanalys: risks scored likelihood × consequence, actions and residual risk."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from riskreg.models.base import Base, UTCDateTime, code_enum, utcnow
+from riskreg.models.codes import ActionStatus, Aspect, RecordStatus, Treatment
+
+
+class RiskAnalysis(Base):
+    __tablename__ = "risk_analyses"
+    __table_args__ = (
+        UniqueConstraint("system_id", "number"),
+        CheckConstraint("(status = 'final') = (finalised_at IS NOT NULL)", name="final_has_finalised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[RecordStatus] = mapped_column(code_enum(RecordStatus, "status"), index=True)
+    analysed_on: Mapped[date] = mapped_column(Date)
+    participants: Mapped[str] = mapped_column(Text, default="")
+    scope: Mapped[str] = mapped_column(Text, default="")
+    classification_id: Mapped[int | None] = mapped_column(ForeignKey("classifications.id"), index=True)
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("risk_analyses.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    risks: Mapped[list[Risk]] = relationship(
+        back_populates="analysis", cascade="all, delete-orphan", order_by="Risk.position"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Risk(Base):
+    __tablename__ = "risks"
+    __table_args__ = (
+        CheckConstraint("likelihood BETWEEN 1 AND 4", name="likelihood_range"),
+        CheckConstraint("consequence BETWEEN 1 AND 4", name="consequence_range"),
+        CheckConstraint(
+            "residual_likelihood IS NULL OR residual_likelihood BETWEEN 1 AND 4", name="residual_likelihood_range"
+        ),
+        CheckConstraint(
+            "residual_consequence IS NULL OR residual_consequence BETWEEN 1 AND 4",
+            name="residual_consequence_range",
+        ),
+        CheckConstraint(
+            "(residual_likelihood IS NULL) = (residual_consequence IS NULL)", name="residual_both_or_neither"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("risk_analyses.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    aspect: Mapped[Aspect] = mapped_column(code_enum(Aspect, "aspect"))
+    likelihood: Mapped[int] = mapped_column(Integer)
+    consequence: Mapped[int] = mapped_column(Integer)
+    existing_protection: Mapped[str] = mapped_column(Text, default="")
+    treatment: Mapped[Treatment | None] = mapped_column(code_enum(Treatment, "treatment"))
+    residual_likelihood: Mapped[int | None] = mapped_column(Integer)
+    residual_consequence: Mapped[int | None] = mapped_column(Integer)
+
+    analysis: Mapped[RiskAnalysis] = relationship(back_populates="risks")
+    actions: Mapped[list[RiskAction]] = relationship(
+        back_populates="risk", cascade="all, delete-orphan", order_by="RiskAction.id"
+    )
+
+    @property
+    def value(self) -> int:
+        return self.likelihood * self.consequence
+
+    @property
+    def residual_value(self) -> int | None:
+        """The residual risk; where none is scored, the risk stands as it is."""
+        if self.residual_likelihood is None or self.residual_consequence is None:
+            return None
+        return self.residual_likelihood * self.residual_consequence
+
+    @property
+    def effective_residual_value(self) -> int:
+        rv = self.residual_value
+        return self.value if rv is None else rv
+
+
+class RiskAction(Base):
+    """An åtgärd. Its status is followed up after the analysis is final (with history)."""
+
+    __tablename__ = "risk_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    risk_id: Mapped[int] = mapped_column(ForeignKey("risks.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    status: Mapped[ActionStatus] = mapped_column(
+        code_enum(ActionStatus, "status"), default=ActionStatus.PLANNED, index=True
+    )
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    risk: Mapped[Risk] = relationship(back_populates="actions")
+    history: Mapped[list[ActionStatusChange]] = relationship(
+        cascade="all, delete-orphan", order_by="ActionStatusChange.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ActionStatusChange(Base):
+    __tablename__ = "action_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("risk_actions.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[ActionStatus | None] = mapped_column(code_enum(ActionStatus, "from_status"))
+    to_status: Mapped[ActionStatus] = mapped_column(code_enum(ActionStatus, "to_status"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,220 @@
+"""Printing decisions: one decision's PDF, and batch prints (a förvaltning's or a selection's current
+decisions as one PDF) run as a job whose progress can be followed and whose result is downloaded."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from urllib.parse import quote
+
+from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, true, update
+from sqlalchemy.orm import Session, selectinload
+
+from riskreg import audit, permissions
+from riskreg.actor import Actor
+from riskreg.errors import NotAllowed, NotFound, RuleViolation
+from riskreg.models import Approval, OrgUnit, PdfJob, System
+from riskreg.pdf import Printable, render
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 1000  # a whole region is ~670 decisions; memory grows ~0.3 MB per decision
+PROGRESS_EVERY = 10
+
+
+def verify_url(reference: str) -> str:
+    """Where a printed copy is checked (the QR code): the checksum printed beside it is entered there."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/verify/{quote(reference)}"
+
+
+def printable(approval: Approval) -> Printable:
+    rev = approval.revocation
+    return Printable(
+        reference=approval.reference,
+        snapshot=approval.snapshot,
+        content_sha256=approval.content_sha256,
+        verify_url=verify_url(approval.reference),
+        revoked={"at": rev.revoked_at, "motivation": rev.motivation} if rev else None,
+        facts={
+            "decision": approval.decision.value,
+            "decided_at": approval.decided_at.isoformat(),
+            "valid_until": approval.valid_until.isoformat() if approval.valid_until else None,
+            "motivation": approval.motivation,
+            "confidentiality": approval.confidentiality,
+            "integrity": approval.integrity,
+            "availability": approval.availability,
+        },
+    )
+
+
+def approval_pdf(approval: Approval) -> bytes:
+    """One decision as PDF (the caller has checked that the reader may see it)."""
+    return render([printable(approval)])
+
+
+def filename(reference: str) -> str:
+    return f"beslut-{reference}.pdf"
+
+
+# ------------------------------------------------------------------ batch
+
+
+def may_print(user) -> bool:
+    return permissions.can_read_reports(user)
+
+
+def selection(
+    session: Session, actor: Actor, *, org_unit_id: int | None = None, approval_ids: list[int] | None = None
+) -> list[int]:
+    """The decisions a batch prints: the current decisions of the systems in the actor's report scope,
+    of one förvaltning or all, or the given decisions (each must be visible). NotAllowed, NotFound,
+    RuleViolation (nothing to print, too many)."""
+    user = actor.user
+    if not may_print(user):
+        raise NotAllowed(
+            _l("Printing decisions is for the CISO, DPO, admins, auditors and the systems' owners.")
+        )
+    scope = permissions.report_scope(user)
+    if approval_ids:
+        wanted = list(dict.fromkeys(approval_ids))
+        rows = dict(
+            session.execute(
+                select(Approval.id, scope)
+                .join(System, System.id == Approval.system_id)
+                .where(Approval.id.in_(wanted))
+            ).all()
+        )
+        unknown = [i for i in wanted if i not in rows]
+        if unknown:
+            raise NotFound(_l("No such decisions: %(ids)s", ids=", ".join(map(str, unknown[:20]))))
+        if not all(rows.values()):
+            raise NotAllowed(_l("Some of the decisions are not yours to read."))
+        ids = wanted
+    else:
+        if org_unit_id is not None and session.get(OrgUnit, org_unit_id) is None:
+            raise NotFound(_l("Org unit %(id)s does not exist.", id=org_unit_id))
+        stmt = (
+            select(System.current_approval_id)
+            .where(
+                System.current_approval_id.is_not(None),
+                scope,
+                System.org_unit_id == org_unit_id if org_unit_id else true(),
+            )
+            .order_by(System.name, System.id)
+        )
+        ids = list(session.scalars(stmt))
+    if not ids:
+        raise RuleViolation(_l("There are no decisions to print in the selection."), code="empty_selection")
+    if len(ids) > MAX_BATCH:
+        raise RuleViolation(_l("At most %(n)s decisions in one print.", n=MAX_BATCH), code="too_many")
+    return ids
+
+
+def start(
+    session: Session, actor: Actor, *, org_unit_id: int | None = None, approval_ids: list[int] | None = None
+) -> PdfJob:
+    """Create a batch print job (status running) for the selection; ``launch`` then does the work."""
+    ids = selection(session, actor, org_unit_id=org_unit_id, approval_ids=approval_ids)
+    job = PdfJob(
+        created_by_id=actor.user_id,
+        created_at=actor.at(),
+        status="running",
+        done=0,
+        total=len(ids),
+        selection={"org_unit_id": org_unit_id, "approval_ids": ids, "chosen": bool(approval_ids)},
+    )
+    session.add(job)
+    session.flush()
+    audit.record(
+        session, actor, "pdf_job", job.id, "create", None, {"org_unit_id": org_unit_id, "total": len(ids)}
+    )
+    return job
+
+
+def get_job(session: Session, actor: Actor, job_id: int) -> PdfJob:
+    job = session.get(PdfJob, job_id)
+    if job is None:
+        raise NotFound(_l("Print job %(id)s does not exist.", id=job_id))
+    if job.created_by_id != actor.user_id:
+        raise NotAllowed(_l("The print job belongs to someone else."))
+    return job
+
+
+def load_printables(session: Session, ids: list[int]) -> list[Printable]:
+    order = {aid: i for i, aid in enumerate(ids)}
+    approvals = (
+        session.execute(
+            select(Approval).where(Approval.id.in_(ids)).options(selectinload(Approval.revocation))
+        )
+        .scalars()
+        .all()
+    )
+    return [printable(a) for a in sorted(approvals, key=lambda a: order[a.id])]
+
+
+def run(session: Session, job: PdfJob, report: Callable[[int], None]) -> None:
+    """Lay the job's decisions out as one PDF, telling ``report`` how far it has come."""
+    items = load_printables(session, job.selection["approval_ids"])
+    data = render(items, progress=report)
+    job.result, job.done, job.status, job.finished_at = data, len(items), "done", _now()
+    session.flush()
+
+
+def _now():
+    from riskreg.models.base import utcnow
+
+    return utcnow()
+
+
+def launch(app: Flask, session: Session, job: PdfJob) -> None:
+    """Run the job: in the request when PDF_JOBS_INLINE is set (tests), else in a thread of its own that
+    commits its progress as it goes (the caller must have committed the job)."""
+    if app.config.get("PDF_JOBS_INLINE"):
+
+        def report(n: int) -> None:
+            job.done = n
+
+        run(session, job, report)
+        return
+    threading.Thread(target=_work, args=(app, job.id), name=f"pdf-job-{job.id}", daemon=True).start()
+
+
+def _work(app: Flask, job_id: int) -> None:
+    from riskreg.extensions import db
+
+    with app.app_context():
+        session = db.session
+
+        def report(n: int) -> None:
+            if n % PROGRESS_EVERY == 0:
+                with Session(db.engine) as progress:
+                    progress.execute(update(PdfJob).where(PdfJob.id == job_id).values(done=n))
+                    progress.commit()
+
+        try:
+            job = session.get(PdfJob, job_id)
+            items = load_printables(session, list(job.selection["approval_ids"]))
+            # End the read before the long render: on SQLite an open read transaction makes every
+            # writer (the progress updates, other requests) wait until it times out.
+            session.rollback()
+            data = render(items, progress=report)
+            session.execute(
+                update(PdfJob)
+                .where(PdfJob.id == job_id)
+                .values(result=data, done=len(items), status="done", finished_at=_now())
+            )
+            session.commit()
+        except Exception as exc:  # noqa: BLE001 - the job records its failure; the page shows it
+            log.exception("print job %s failed", job_id)
+            session.rollback()
+            session.execute(
+                update(PdfJob)
+                .where(PdfJob.id == job_id)
+                .values(status="failed", error=str(exc)[:500], finished_at=_now())
+            )
+            session.commit()
+        finally:
+            db.session.remove()

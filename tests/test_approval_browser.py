@@ -3,71 +3,49 @@ the checklist of what is missing, completes it and requests a decision; the risk
 queue, accepts the high residual risk, sets a condition and approves; the PDF is downloaded and read; the
 CISO prints decisions as one PDF and follows the progress. Screenshots go to test-artifacts/approvals/."""
 
+# ruff: noqa: F811  (the browser fixture is imported by name; pytest injects it)
+
 from __future__ import annotations
 
 import io
-import os
-import secrets
-import tempfile
-import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pypdf
 import pytest
 
-from tests.conftest import IN_CI, PASSWORD
+from tests.browser_support import (
+    artifacts,
+    browser,  # noqa: F401  (a fixture)
+    console_errors,
+    download,
+    live_app,
+    log_in,
+    log_out,
+    screenshots,
+    serve,
+)
+from tests.conftest import Factory
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "approvals"
+shot = screenshots("approvals")
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def live():
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is required with CI=true")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from flask_migrate import upgrade
-    from werkzeug.serving import make_server
-
-    from riskreg import create_app
-    from riskreg.actor import SYSTEM_ACTOR, Actor
+    from riskreg.actor import Actor
     from riskreg.extensions import db
-    from riskreg.services import accounts, org_units, systems
+    from riskreg.services import org_units, systems
     from tests.approval_support import Filing
 
-    tmp = tempfile.mkdtemp(prefix="riskreg-approval-browser-")
-    os.environ["RISKREG_INSTANCE"] = tmp
-    app = create_app(
-        {
-            "SECRET_KEY": secrets.token_hex(32),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/approval.db",
-            "RISKREG_ENV": "development",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    app, _ = live_app("approval")
     with app.app_context():
-        upgrade(revision="heads")
         s = db.session
-
-        def user(email, name, role):
-            return accounts.create_user(
-                s,
-                SYSTEM_ACTOR,
-                email=email,
-                name=name,
-                roles=[role],
-                password=PASSWORD,
-                check_permission=False,
-            )
-
-        admin = user("admin@region.example", "Ada Admin", "admin")
-        owner = user("agare@region.example", "Sara Systemansvarig", "system_owner")
-        risk_owner = user("risk@region.example", "Rolf Riskägare", "risk_owner")
-        user("ciso@region.example", "Cecilia Säkerhetschef", "ciso")
+        make = Factory(s)
+        admin = make.user("admin", email="admin@region.example", name="Ada Admin")
+        owner = make.user("system_owner", email="agare@region.example", name="Sara Systemansvarig")
+        risk_owner = make.user("risk_owner", email="risk@region.example", name="Rolf Riskägare")
+        make.user("ciso", email="ciso@region.example", name="Cecilia Säkerhetschef")
         unit = org_units.create(s, Actor(admin), name="Hälso- och sjukvård")
         system = systems.create(
             s,
@@ -85,13 +63,8 @@ def live():
         Filing(s, system, owner).classify(at=datetime.now(UTC))
         s.commit()
         ids = {"system": system.id, "owner": owner.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "app": app, **ids}
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    with serve(app) as base:
+        yield {"base": base, "app": app, **ids}
 
 
 def finish_filing(live) -> None:
@@ -112,48 +85,11 @@ def finish_filing(live) -> None:
         db.session.remove()
 
 
-@pytest.fixture(scope="module")
-def browser(live):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        b.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 def test_request_decide_with_conditions_and_download_the_pdf(live, browser):
     base, sid = live["base"], live["system"]
-    errors: list[str] = []
     context = browser.new_context(locale="sv-SE", accept_downloads=True)
     page = context.new_page()
-    page.on(
-        "console",
-        lambda m: errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None,
-    )
+    errors = console_errors(page, ignore=("status of 422",))
 
     # the system owner: the checklist names each gap with a link to fix it
     log_in(page, base, "agare@region.example")
@@ -172,7 +108,7 @@ def test_request_decide_with_conditions_and_download_the_pdf(live, browser):
     page.wait_for_url(f"{base}/systems/{sid}/approval")
     assert "Inväntar beslut" in page.content()
     shot(page, "02-requested")
-    page.click("header .who button:has-text('Logga ut')")
+    log_out(page, base)
 
     # the risk owner: the queue, then the decision
     log_in(page, base, "risk@region.example")
@@ -206,12 +142,7 @@ def test_request_decide_with_conditions_and_download_the_pdf(live, browser):
     reference = page.locator("dl.facts dd").first.inner_text().strip()
     shot(page, "05-decision")
 
-    with page.expect_download() as info:
-        page.click("a:has-text('Ladda ned PDF')")
-    download = info.value
-    target = ARTIFACTS / "decision.pdf"
-    download.save_as(str(target))
-    pdf = target.read_bytes()
+    pdf = download(page, "a:has-text('Ladda ned PDF')", keep=artifacts("approvals") / "decision.pdf")
     assert pdf[:5] == b"%PDF-"
     text = " ".join(" ".join(p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
     assert reference in text and "Cosmic Journal" in text and "Godkänt med villkor" in text
@@ -272,8 +203,6 @@ def test_ciso_prints_decisions_with_progress(live, browser):
     page.locator("a.download").wait_for(state="visible", timeout=30_000)
     assert page.locator("progress").get_attribute("value") == page.locator("progress").get_attribute("max")
     shot(page, "07-batch-print-done")
-    with page.expect_download() as info:
-        page.click("a.download")
-    data = Path(info.value.path()).read_bytes()
+    data = download(page, "a.download")
     assert data[:5] == b"%PDF-"
     context.close()

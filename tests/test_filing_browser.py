@@ -2,67 +2,43 @@
 classification, a risk analysis with two risks and an action, a screening that requires a DPIA and the
 DPIA; the DPO gives the opinion; the owner finalises it. Screenshots go to test-artifacts/filing/."""
 
-from __future__ import annotations
+# ruff: noqa: F811  (the browser fixture is imported by name; pytest injects it)
 
-import os
-import secrets
-import tempfile
-import threading
-from pathlib import Path
+from __future__ import annotations
 
 import pytest
 
-from tests.conftest import IN_CI, PASSWORD
+from tests.browser_support import (
+    browser,  # noqa: F401  (a fixture)
+    console_errors,
+    live_app,
+    log_in,
+    log_out,
+    said,
+    screenshots,
+    serve,
+)
+from tests.conftest import Factory
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "filing"
+shot = screenshots("filing")
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def live():
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is required with CI=true")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from flask_migrate import upgrade
-    from werkzeug.serving import make_server
-
-    from riskreg import create_app
-    from riskreg.actor import SYSTEM_ACTOR, Actor
+    from riskreg.actor import Actor
     from riskreg.extensions import db
-    from riskreg.services import accounts, org_units, systems
+    from riskreg.services import org_units, systems
 
-    tmp = tempfile.mkdtemp(prefix="riskreg-filing-browser-")
-    os.environ["RISKREG_INSTANCE"] = tmp
-    app = create_app(
-        {
-            "SECRET_KEY": secrets.token_hex(32),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/filing.db",
-            "RISKREG_ENV": "development",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    app, _ = live_app("filing")
     with app.app_context():
-        upgrade(revision="heads")
         s = db.session
-
-        def user(email, name, role):
-            return accounts.create_user(
-                s,
-                SYSTEM_ACTOR,
-                email=email,
-                name=name,
-                roles=[role],
-                password=PASSWORD,
-                check_permission=False,
-            )
-
-        admin = user("admin@region.example", "Ada Admin", "admin")
-        owner = user("agare@region.example", "Sara Systemansvarig", "system_owner")
-        risk_owner = user("risk@region.example", "Rolf Riskägare", "risk_owner")
-        user("dso@region.example", "Dana Dataskyddsombud", "dpo")
+        make = Factory(s)
+        admin = make.user("admin", email="admin@region.example", name="Ada Admin")
+        owner = make.user("system_owner", email="agare@region.example", name="Sara Systemansvarig")
+        risk_owner = make.user("risk_owner", email="risk@region.example", name="Rolf Riskägare")
+        make.user("dpo", email="dso@region.example", name="Dana Dataskyddsombud")
         unit = org_units.create(s, Actor(admin), name="Hälso- och sjukvård")
         system = systems.create(
             s,
@@ -78,67 +54,18 @@ def live():
         )
         s.commit()
         ids = {"system": system.id, "owner": owner.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "app": app, **ids}
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(live):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        b.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def said(page, message: str) -> None:
-    """The page the last action led to shows ``message`` in a flash (waits for it, as a person would)."""
-    from playwright.sync_api import expect
-
-    expect(page.locator(".flash", has_text=message).first).to_be_visible(timeout=15000)
+    with serve(app) as base:
+        yield {"base": base, "app": app, **ids}
 
 
 def test_owner_files_everything_and_the_dpo_gives_the_opinion(live, browser):
     from playwright.sync_api import expect
 
     base, sid = live["base"], live["system"]
-    errors: list[str] = []
     context = browser.new_context(locale="sv-SE")
     page = context.new_page()
     # script errors and CSP refusals; a form answered 422 (validation) is expected, not an error
-    page.on(
-        "console",
-        lambda m: errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None,
-    )
+    errors = console_errors(page, ignore=("status of 422",))
 
     log_in(page, base, "agare@region.example")
     page.goto(f"{base}/systems/{sid}/filing")
@@ -230,7 +157,7 @@ def test_owner_files_everything_and_the_dpo_gives_the_opinion(live, browser):
     assert page.locator("text=Lämna yttrande").count() == 0
     dpia_url = page.url
     shot(page, "08-dpia-draft")
-    page.click("header button:has-text('Logga ut')")
+    log_out(page, base)
 
     # the DPO gives the opinion
     log_in(page, base, "dso@region.example")
@@ -242,7 +169,7 @@ def test_owner_files_everything_and_the_dpo_gives_the_opinion(live, browser):
     said(page, "Yttrandet är registrerat.")
     assert "Inga invändningar" in page.content()
     shot(page, "10-dpo-opinion-given")
-    page.click("header button:has-text('Logga ut')")
+    log_out(page, base)
 
     # the owner finalises the DPIA; the overview shows every record
     log_in(page, base, "agare@region.example")

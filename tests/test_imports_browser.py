@@ -3,116 +3,79 @@ Windows-1252 semicolon list, reviews it (filters, keyboard decisions, a field co
 it; a large list is matched in the background with progress on the page. Screenshots go to
 test-artifacts/imports/."""
 
+# ruff: noqa: F811  (the browser fixture is imported by name; pytest injects it)
+
 from __future__ import annotations
 
-import os
-import secrets
-import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, PASSWORD
+from tests.browser_support import (
+    browser,  # noqa: F401  (a fixture)
+    console_errors,
+    live_app,
+    log_in,
+    screenshots,
+    serve,
+    upload_list,
+)
+from tests.conftest import Factory
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "imports"
+shot = screenshots("imports")
 
 pytestmark = pytest.mark.browser
 
-LIST = ("Systemnamn;Leverantör;Kritikalitet;sys_id\r\n"
-        "COSMIC (Cambio);Cambio;A;sn1\r\n"
-        "Cambio Cosmic 4.2;Cambio;;sn2\r\n"
-        "Sectra IDS7 PACS;Sectra;;sn3\r\n"
-        "PACS;;;sn4\r\n"
-        "Heroma;CGI;C;sn5\r\n"
-        "HEROMA lön;;;sn6\r\n"
-        "Qlik Sense;Qlik;;sn7\r\n").encode("cp1252")
+ADMIN = "admin@region.example"
+
+LIST = (
+    "Systemnamn;Leverantör;Kritikalitet;sys_id\r\n"
+    "COSMIC (Cambio);Cambio;A;sn1\r\n"
+    "Cambio Cosmic 4.2;Cambio;;sn2\r\n"
+    "Sectra IDS7 PACS;Sectra;;sn3\r\n"
+    "PACS;;;sn4\r\n"
+    "Heroma;CGI;C;sn5\r\n"
+    "HEROMA lön;;;sn6\r\n"
+    "Qlik Sense;Qlik;;sn7\r\n"
+).encode("cp1252")
 
 
 @pytest.fixture(scope="module")
 def live():
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is required with CI=true")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from flask_migrate import upgrade
-    from werkzeug.serving import make_server
-
-    from riskreg import create_app
-    from riskreg.actor import SYSTEM_ACTOR, Actor
+    from riskreg.actor import Actor
     from riskreg.extensions import db
-    from riskreg.services import accounts, org_units, systems
+    from riskreg.services import org_units, systems
 
-    tmp = tempfile.mkdtemp(prefix="riskreg-imports-browser-")
-    os.environ["RISKREG_INSTANCE"] = tmp
-    app = create_app({"SECRET_KEY": secrets.token_hex(32), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/imports.db",
-                      "RISKREG_ENV": "development", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                      "IMPORT_INLINE_ROWS": 500})
+    app, tmp = live_app("imports", IMPORT_INLINE_ROWS=500)
     with app.app_context():
-        upgrade(revision="heads")
         s = db.session
-        admin = accounts.create_user(s, SYSTEM_ACTOR, email="admin@region.example", name="Ada Admin", roles=["admin"],
-                                     password=PASSWORD, check_permission=False)
+        admin = Factory(s).user("admin", email=ADMIN, name="Ada Admin")
         unit = org_units.create(s, Actor(admin), name="Hälso- och sjukvård")
         ids = {}
         for name, supplier in (("Cosmic", "Cambio"), ("Sectra PACS", "Sectra"), ("Agfa PACS", "Agfa")):
-            ids[name] = systems.create(s, Actor(admin), {"name": name, "org_unit_id": unit.id, "supplier": supplier,
-                                                         "criticality": "B"}).id
+            ids[name] = systems.create(
+                s,
+                Actor(admin),
+                {"name": name, "org_unit_id": unit.id, "supplier": supplier, "criticality": "B"},
+            ).id
         s.commit()
         unit_id = unit.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "app": app, "unit": unit_id, "ids": ids, "tmp": tmp}
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(live):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", "admin@region.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    with serve(app) as base:
+        yield {"base": base, "app": app, "unit": unit_id, "ids": ids, "tmp": tmp}
 
 
 def upload(page, base, tmp, name, content, unit):
     path = Path(tmp) / name
     path.write_bytes(content)
-    page.goto(f"{base}/imports")
-    page.set_input_files("input[name=file]", str(path))
-    page.fill("input[name=source]", "servicenow")
-    page.select_option("select[name=org_unit_id]", str(unit))
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_url(f"{base}/imports/*")
+    upload_list(page, base, path, "servicenow", unit)
 
 
 def test_upload_review_apply_undo(live, browser):
     base, ids = live["base"], live["ids"]
-    errors: list[str] = []
     page = browser.new_context(locale="sv-SE").new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors = console_errors(page)
     page.on("dialog", lambda d: d.accept())
-    log_in(page, base)
+    log_in(page, base, ADMIN)
     upload(page, base, live["tmp"], "servicenow.csv", LIST, live["unit"])
     assert "cp1252" in page.content() and "Klar för granskning" in page.inner_text("main")
     shot(page, "01-batch-mapping")
@@ -178,11 +141,11 @@ def test_upload_review_apply_undo(live, browser):
 def test_large_list_matches_in_the_background_with_progress(live, browser):
     base = live["base"]
     page = browser.new_context(locale="sv-SE").new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    log_in(page, base)
-    content = ("Namn;Leverantör\r\n" + "".join(f"System nummer {i};Leverantör {i % 50}\r\n" for i in range(3000))
-               ).encode()
+    errors = console_errors(page)
+    log_in(page, base, ADMIN)
+    content = (
+        "Namn;Leverantör\r\n" + "".join(f"System nummer {i};Leverantör {i % 50}\r\n" for i in range(3000))
+    ).encode()
     upload(page, base, live["tmp"], "stor.csv", content, live["unit"])
     page.wait_for_selector("#review-link", timeout=60_000)  # the page reloads itself when matching is done
     assert "Klar för granskning" in page.inner_text("main")

@@ -3,27 +3,22 @@ open a system, edit it as an admin; the same list on a phone; keyboard use; and 
 each page (labels, alt texts, no horizontal scrolling, no CSP violations). Screenshots go to
 test-artifacts/ui/."""
 
-from __future__ import annotations
+# ruff: noqa: F811  (the browser fixture is imported by name; pytest injects it)
 
-import os
-import secrets
-import tempfile
-import threading
-from pathlib import Path
+from __future__ import annotations
 
 import pytest
 
-from tests.conftest import IN_CI, PASSWORD
+from tests.browser_support import (
+    browser,  # noqa: F401  (a fixture)
+    live_app,
+    log_in,
+    screenshots,
+    serve,
+)
+from tests.conftest import Factory
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "ui"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+shot = screenshots("ui")
 
 pytestmark = pytest.mark.browser
 
@@ -50,46 +45,17 @@ A11Y_SCRIPT = """() => {
 
 @pytest.fixture(scope="module")
 def live():
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is required with CI=true")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from flask_migrate import upgrade
-    from werkzeug.serving import make_server
-
-    from riskreg import create_app
-    from riskreg.actor import SYSTEM_ACTOR, Actor
+    from riskreg.actor import Actor
     from riskreg.extensions import db
-    from riskreg.services import accounts, org_units, systems
+    from riskreg.services import org_units, systems
 
-    tmp = tempfile.mkdtemp(prefix="riskreg-ui-browser-")
-    os.environ["RISKREG_INSTANCE"] = tmp
-    app = create_app(
-        {
-            "SECRET_KEY": secrets.token_hex(32),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/ui.db",
-            "RISKREG_ENV": "development",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    app, _ = live_app("ui")
     with app.app_context():
-        upgrade(revision="heads")
         s = db.session
-
-        def user(email, name, role):
-            return accounts.create_user(
-                s,
-                SYSTEM_ACTOR,
-                email=email,
-                name=name,
-                roles=[role],
-                password=PASSWORD,
-                check_permission=False,
-            )
-
-        admin = user("admin@region.example", "Ada Admin", "admin")
-        owner = user("agare@region.example", "Sara Systemansvarig", "system_owner")
-        risk = user("risk@region.example", "Rolf Riskägare", "risk_owner")
+        make = Factory(s)
+        admin = make.user("admin", email="admin@region.example", name="Ada Admin")
+        owner = make.user("system_owner", email="agare@region.example", name="Sara Systemansvarig")
+        risk = make.user("risk_owner", email="risk@region.example", name="Rolf Riskägare")
         units = [
             org_units.create(s, Actor(admin), name=n).id
             for n in ("Hälso- och sjukvård", "Regionservice", "Kultur och utbildning")
@@ -141,23 +107,8 @@ def live():
             )
         s.commit()
         ids = {"cosmic": cosmic.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "app": app, **ids}
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(live):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
+    with serve(app) as base:
+        yield {"base": base, "app": app, **ids}
 
 
 def watch(pg):
@@ -188,19 +139,6 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
     yield watch(context.new_page())
     context.close()
-
-
-def shot(page, name: str, full_page: bool = True) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def check_page(page) -> None:

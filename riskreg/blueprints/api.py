@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from riskreg import audit
+from riskreg.actor import Actor
 from riskreg.errors import (
     BadInput,
     NotAllowed,
@@ -26,8 +27,9 @@ from riskreg.errors import (
     UnsupportedMediaType,
 )
 from riskreg.extensions import csrf, db
-from riskreg.models import ApiToken, User
+from riskreg.models import ApiToken, System, User
 from riskreg.models.base import utcnow
+from riskreg.services import filing
 from riskreg.web import current_actor
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -177,6 +179,38 @@ def load(schema: Schema, data: Any, **kw: Any) -> Any:
         return schema.load(data, **kw)
     except ValidationError as exc:
         raise RuleViolation("The input is invalid.", fields=flatten_messages(exc.messages)) from exc
+
+
+def body(schema: Schema) -> Any:
+    """The request's JSON object validated with ``schema``: 400 when it is not a JSON object, 422 naming
+    each field (an empty body is an empty object)."""
+    return load(schema, json_body())
+
+
+def query_args(schema: Schema) -> Any:
+    """The query string's parameters that ``schema`` knows, validated with it (422 naming each field);
+    others are left to the endpoint (e.g. paging)."""
+    return load(schema, {k: v for k, v in request.args.items() if k in schema.fields})
+
+
+def system_for(system_id: int, check: Callable[[Actor, System], None]) -> System:
+    """The system a request is about: 404 when unknown, then ``check(actor, system)`` (it raises 403),
+    before anything about the request's content is read."""
+    system = filing.system(db.session, system_id)
+    check(current_actor(), system)
+    return system
+
+
+def perform(action: Callable[..., Any], target_id: int, schema: Schema | None = None, *,
+            dump: Callable[[Any], Any], status: int = 200):
+    """The common end of a change: the body validated with ``schema`` (without one no body is read), then
+    ``action(session, actor, target_id, **body)``, the commit, and ``dump(result)`` as the answer (with
+    status 201 when ``status`` says so, else 200)."""
+    data = body(schema) if schema is not None else {}
+    result = action(db.session, current_actor(), target_id, **data)
+    db.session.commit()
+    payload = dump(result)
+    return created(payload) if status == 201 else jsonify(payload)
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify
 from sqlalchemy import and_, false, select
 from sqlalchemy.orm import selectinload
 
 from riskreg import permissions
-from riskreg.blueprints.api import api_user, created, json_body, load, page_args, paged, route
+from riskreg.actor import Actor
+from riskreg.blueprints.api import (
+    api_user,
+    body,
+    created,
+    page_args,
+    paged,
+    paged_list,
+    perform,
+    query_args,
+    require,
+    route,
+    system_for,
+)
 from riskreg.errors import Conflict, NotAllowed
 from riskreg.extensions import db
 from riskreg.models import Approval, ApprovalCondition, System
@@ -73,13 +86,16 @@ def dump_approval(approval: Approval, system: System, today: date, changes: list
     return data
 
 
-def _readable_system(system_id: int) -> System:
-    system = service.get_system(db.session, system_id)
-    if not permissions.can_read_records(api_user(), system):
-        raise NotAllowed(
-            "Only the system's owners, the CISO, the DPO, admins and auditors read its approvals."
-        )
-    return system
+def _read_approvals(actor: Actor, system: System) -> None:
+    """The permission check of system_for for reading a system's approval records."""
+    require(
+        permissions.can_read_records(actor.user, system),
+        "Only the system's owners, the CISO, the DPO, admins and auditors read its approvals.",
+    )
+
+
+def _dump_condition_now(cond: ApprovalCondition) -> dict:
+    return dump_condition(cond, current_actor().today())
 
 
 # ------------------------------------------------------------------ requests
@@ -96,10 +112,9 @@ def _readable_system(system_id: int) -> System:
     tag=TAG,
 )
 def create_request(system_id: int):
-    data = load(ApprovalRequestIn(), json_body())
-    req = service.request(db.session, current_actor(), system_id, note=data.get("note", ""))
-    db.session.commit()
-    return created(ApprovalRequestOut().dump(req))
+    return perform(
+        service.request, system_id, ApprovalRequestIn(), dump=ApprovalRequestOut().dump, status=201
+    )
 
 
 @route(
@@ -111,7 +126,7 @@ def create_request(system_id: int):
     tag=TAG,
 )
 def list_requests(system_id: int):
-    _readable_system(system_id)
+    system_for(system_id, _read_approvals)
     return paged(service.requests_of(db.session, system_id), ApprovalRequestOut(many=True).dump)
 
 
@@ -124,9 +139,7 @@ def list_requests(system_id: int):
     tag=TAG,
 )
 def withdraw_request(request_id: int):
-    req = service.withdraw(db.session, current_actor(), request_id)
-    db.session.commit()
-    return jsonify(ApprovalRequestOut().dump(req))
+    return perform(service.withdraw, request_id, dump=ApprovalRequestOut().dump)
 
 
 @route(
@@ -136,7 +149,7 @@ def withdraw_request(request_id: int):
     tag=TAG,
 )
 def prerequisites(system_id: int):
-    system = _readable_system(system_id)
+    system = system_for(system_id, _read_approvals)
     missing = service.prerequisites(db.session, system)
     return jsonify(
         {"ready": not missing, "missing": [{"code": m.code, "message": str(m.message)} for m in missing]}
@@ -157,7 +170,7 @@ def prerequisites(system_id: int):
     tag=TAG,
 )
 def decide(system_id: int):
-    data = load(ApprovalDecisionIn(), json_body())
+    data = body(ApprovalDecisionIn())
     accepted = {rid: "" for rid in data.get("accepted_risk_ids") or []}
     accepted.update({a["risk_id"]: a.get("motivation", "") for a in data.get("accepted_risks") or []})
     actor = current_actor()
@@ -185,7 +198,7 @@ def decide(system_id: int):
     tag=TAG,
 )
 def list_approvals(system_id: int):
-    system = _readable_system(system_id)
+    system = system_for(system_id, _read_approvals)
     today = current_actor().today()
     return paged(
         service.history(db.session, system_id), lambda rows: [dump_approval(a, system, today) for a in rows]
@@ -235,10 +248,9 @@ def pdf_response(data: bytes, name: str, inline: bool = False) -> Response:
     tag=TAG,
 )
 def revoke(approval_id: int):
-    data = load(ApprovalRevokeIn(), json_body())
-    rev = service.revoke(db.session, current_actor(), approval_id, motivation=data["motivation"])
-    db.session.commit()
-    return created(ApprovalRevocationOut().dump(rev))
+    return perform(
+        service.revoke, approval_id, ApprovalRevokeIn(), dump=ApprovalRevocationOut().dump, status=201
+    )
 
 
 # ------------------------------------------------------------------ queue
@@ -248,9 +260,7 @@ def _queue_clause():
     user = api_user()
     if not queue.may_see_queue(user):
         raise NotAllowed("The decision queue is for risk owners and the read-all roles.")
-    args = load(
-        ApprovalQueueQuery(), {k: v for k, v in request.args.items() if k in ApprovalQueueQuery().fields}
-    )
+    args = query_args(ApprovalQueueQuery())
     return queue.scope(user, args.get("risk_owner_id"), args.get("org_unit_id"))
 
 
@@ -289,16 +299,7 @@ def approval_queue():
 def approval_queue_summary():
     clause = _queue_clause()
     rows = queue.summary(db.session, current_actor().today(), clause)
-    page_no, per_page = page_args()
-    chunk = rows[(page_no - 1) * per_page : page_no * per_page]
-    return jsonify(
-        {
-            "items": ApprovalQueueSummaryOut(many=True).dump(chunk),
-            "total": len(rows),
-            "page": page_no,
-            "per_page": per_page,
-        }
-    )
+    return paged_list(rows, ApprovalQueueSummaryOut(many=True).dump)
 
 
 # ------------------------------------------------------------------ conditions
@@ -314,10 +315,7 @@ def approval_queue_summary():
 )
 def list_conditions():
     user = api_user()
-    args = load(
-        ApprovalConditionQuery(),
-        {k: v for k, v in request.args.items() if k in ApprovalConditionQuery().fields},
-    )
+    args = query_args(ApprovalConditionQuery())
     today = current_actor().today()
     scope = permissions.report_scope(user) if permissions.can_read_reports(user) else false()
     stmt = (
@@ -357,18 +355,7 @@ def list_conditions():
     tag=TAG,
 )
 def fulfil_condition(condition_id: int):
-    data = load(ConditionFulfilIn(), json_body())
-    actor = current_actor()
-    cond = service.fulfil_condition(
-        db.session,
-        actor,
-        condition_id,
-        fulfilled_on=data.get("fulfilled_on"),
-        note=data.get("note", ""),
-        version=data.get("version"),
-    )
-    db.session.commit()
-    return jsonify(dump_condition(cond, actor.today()))
+    return perform(service.fulfil_condition, condition_id, ConditionFulfilIn(), dump=_dump_condition_now)
 
 
 @route(
@@ -381,11 +368,7 @@ def fulfil_condition(condition_id: int):
     tag=TAG,
 )
 def reopen_condition(condition_id: int):
-    data = load(ConditionReopenIn(), json_body())
-    actor = current_actor()
-    cond = service.reopen_condition(db.session, actor, condition_id, note=data.get("note", ""))
-    db.session.commit()
-    return jsonify(dump_condition(cond, actor.today()))
+    return perform(service.reopen_condition, condition_id, ConditionReopenIn(), dump=_dump_condition_now)
 
 
 # ------------------------------------------------------------------ decommissioning
@@ -400,7 +383,7 @@ def reopen_condition(condition_id: int):
     tag=TAG,
 )
 def list_plans(system_id: int):
-    _readable_system(system_id)
+    system_for(system_id, _read_approvals)
     return paged(decommissioning.plans_of(system_id), DecommissioningPlanOut(many=True).dump)
 
 
@@ -415,10 +398,13 @@ def list_plans(system_id: int):
     tag=TAG,
 )
 def create_plan(system_id: int):
-    data = load(DecommissioningPlanIn(), json_body())
-    row = decommissioning.plan(db.session, current_actor(), system_id, **data)
-    db.session.commit()
-    return created(DecommissioningPlanOut().dump(row))
+    return perform(
+        decommissioning.plan,
+        system_id,
+        DecommissioningPlanIn(),
+        dump=DecommissioningPlanOut().dump,
+        status=201,
+    )
 
 
 @route(
@@ -431,10 +417,9 @@ def create_plan(system_id: int):
     tag=TAG,
 )
 def complete_plan(plan_id: int):
-    data = load(DecommissioningCompleteIn(), json_body())
-    row = decommissioning.complete(db.session, current_actor(), plan_id, version=data.get("version"))
-    db.session.commit()
-    return jsonify(DecommissioningPlanOut().dump(row))
+    return perform(
+        decommissioning.complete, plan_id, DecommissioningCompleteIn(), dump=DecommissioningPlanOut().dump
+    )
 
 
 # ------------------------------------------------------------------ batch prints
@@ -451,7 +436,7 @@ def complete_plan(plan_id: int):
     tag=TAG,
 )
 def start_print():
-    data = load(ApprovalPrintIn(), json_body())
+    data = body(ApprovalPrintIn())
     job = prints.start(
         db.session,
         current_actor(),
@@ -517,9 +502,7 @@ def verification(approval: Approval, system: System, given: str | None, today: d
     tag=TAG,
 )
 def verify(reference: str):
-    args = load(
-        ApprovalVerifyQuery(), {k: v for k, v in request.args.items() if k in ApprovalVerifyQuery().fields}
-    )
+    args = query_args(ApprovalVerifyQuery())
     approval = service.get_by_reference(db.session, reference)
     system = service.get_system(db.session, approval.system_id)
     approval = db.session.execute(

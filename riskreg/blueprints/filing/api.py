@@ -10,7 +10,7 @@ from flask import jsonify, request
 from sqlalchemy import func, select
 
 from riskreg import permissions
-from riskreg.blueprints.api import created, json_body, load, page_args, paged, paged_list, route
+from riskreg.blueprints.api import load, page_args, paged, paged_list, perform, route, system_for
 from riskreg.errors import NotAllowed, RuleViolation
 from riskreg.extensions import db
 from riskreg.models import Classification, System, User
@@ -48,16 +48,15 @@ from riskreg.web import current_actor
 TAG = "filing"
 
 
-def _system_for(system_id: int, write: bool) -> System:
-    """The system, and the permission checked before anything about the request's content."""
-    actor = current_actor()
-    system = filing.system(db.session, system_id)
-    (filing.require_write if write else filing.require_read)(actor, system)
-    return system
+READ, WRITE = filing.require_read, filing.require_write  # the permission checks of system_for
 
 
-def _body(schema) -> dict:
-    return load(schema, json_body())
+def _record_for(get, record_id: int, check=WRITE):
+    """A record (404 when unknown) and the permission on its system, checked before anything about the
+    request's content."""
+    record = get(db.session, record_id)
+    system_for(record.system_id, check)
+    return record
 
 
 # ------------------------------------------------------------------ classifications
@@ -80,7 +79,7 @@ def dump_classification(record: Classification) -> dict:
     tag=TAG,
 )
 def list_classifications(system_id: int):
-    _system_for(system_id, write=False)
+    system_for(system_id, READ)
     return paged(
         classifications.history_statement(system_id),
         lambda rows: [dump_classification(r) for r in rows],
@@ -99,11 +98,10 @@ def list_classifications(system_id: int):
     tag=TAG,
 )
 def create_classification(system_id: int):
-    _system_for(system_id, write=True)
-    data = _body(ClassificationIn())
-    record = classifications.create(db.session, current_actor(), system_id, **data)
-    db.session.commit()
-    return created(dump_classification(record))
+    system_for(system_id, WRITE)
+    return perform(
+        classifications.create, system_id, ClassificationIn(), dump=dump_classification, status=201
+    )
 
 
 @route(
@@ -128,12 +126,8 @@ def get_classification(classification_id: int):
     tag=TAG,
 )
 def patch_classification(classification_id: int):
-    record = classifications.get(db.session, classification_id)
-    _system_for(record.system_id, write=True)
-    data = _body(ClassificationPatch())
-    record = classifications.update(db.session, current_actor(), classification_id, **data)
-    db.session.commit()
-    return jsonify(dump_classification(record))
+    _record_for(classifications.get, classification_id)
+    return perform(classifications.update, classification_id, ClassificationPatch(), dump=dump_classification)
 
 
 @route(
@@ -145,12 +139,8 @@ def patch_classification(classification_id: int):
     tag=TAG,
 )
 def finalise_classification(classification_id: int):
-    record = classifications.get(db.session, classification_id)
-    _system_for(record.system_id, write=True)
-    data = _body(FinaliseIn())
-    record = classifications.finalise(db.session, current_actor(), classification_id, **data)
-    db.session.commit()
-    return jsonify(dump_classification(record))
+    _record_for(classifications.get, classification_id)
+    return perform(classifications.finalise, classification_id, FinaliseIn(), dump=dump_classification)
 
 
 # ------------------------------------------------------------------ risk analyses
@@ -166,9 +156,9 @@ def dump_analysis(analysis) -> dict:
     return data
 
 
-def _fresh(analysis_id: int):
+def dump_fresh(analysis) -> dict:
     """The analysis as committed, its risks and actions loaded in two more queries (not one per risk)."""
-    return risks.get(db.session, analysis_id, eager=True)
+    return dump_analysis(risks.get(db.session, analysis.id, eager=True))
 
 
 def _resolve_responsible(data: dict) -> None:
@@ -202,6 +192,16 @@ def _resolve_responsible(data: dict) -> None:
         raise RuleViolation("The input is invalid.", fields=problems)
 
 
+def _resolving(action):
+    """``action`` (create or update) with each action's ``responsible`` resolved first."""
+
+    def call(session, actor, target_id, **data):
+        _resolve_responsible(data)
+        return action(session, actor, target_id, **data)
+
+    return call
+
+
 @route(
     "/systems/<int:system_id>/risk-analyses",
     summary="The system's risk analyses, newest first",
@@ -213,7 +213,7 @@ def _resolve_responsible(data: dict) -> None:
 def list_risk_analyses(system_id: int):
     from riskreg.models import RiskAnalysis
 
-    _system_for(system_id, write=False)
+    system_for(system_id, READ)
     return paged(
         risks.history_statement(system_id),
         lambda rows: [dump_analysis(r) for r in rows],
@@ -232,12 +232,8 @@ def list_risk_analyses(system_id: int):
     tag=TAG,
 )
 def create_risk_analysis(system_id: int):
-    _system_for(system_id, write=True)
-    data = _body(RiskAnalysisIn())
-    _resolve_responsible(data)
-    analysis = risks.create(db.session, current_actor(), system_id, **data)
-    db.session.commit()
-    return created(dump_analysis(_fresh(analysis.id)))
+    system_for(system_id, WRITE)
+    return perform(_resolving(risks.create), system_id, RiskAnalysisIn(), dump=dump_fresh, status=201)
 
 
 @route(
@@ -250,10 +246,8 @@ def create_risk_analysis(system_id: int):
     tag=TAG,
 )
 def new_round(system_id: int):
-    _system_for(system_id, write=True)
-    analysis = risks.new_round(db.session, current_actor(), system_id)
-    db.session.commit()
-    return created(dump_analysis(_fresh(analysis.id)))
+    system_for(system_id, WRITE)
+    return perform(risks.new_round, system_id, dump=dump_fresh, status=201)
 
 
 @route(
@@ -277,13 +271,8 @@ def get_risk_analysis(analysis_id: int):
     tag=TAG,
 )
 def patch_risk_analysis(analysis_id: int):
-    analysis = risks.get(db.session, analysis_id)
-    _system_for(analysis.system_id, write=True)
-    data = _body(RiskAnalysisPatch())
-    _resolve_responsible(data)
-    analysis = risks.update(db.session, current_actor(), analysis_id, **data)
-    db.session.commit()
-    return jsonify(dump_analysis(_fresh(analysis.id)))
+    _record_for(risks.get, analysis_id)
+    return perform(_resolving(risks.update), analysis_id, RiskAnalysisPatch(), dump=dump_fresh)
 
 
 @route(
@@ -295,18 +284,13 @@ def patch_risk_analysis(analysis_id: int):
     tag=TAG,
 )
 def finalise_risk_analysis(analysis_id: int):
-    analysis = risks.get(db.session, analysis_id)
-    _system_for(analysis.system_id, write=True)
-    data = _body(FinaliseIn())
-    analysis = risks.finalise(db.session, current_actor(), analysis_id, **data)
-    db.session.commit()
-    return jsonify(dump_analysis(_fresh(analysis.id)))
+    _record_for(risks.get, analysis_id)
+    return perform(risks.finalise, analysis_id, FinaliseIn(), dump=dump_fresh)
 
 
-def _action_for(action_id: int, write: bool):
+def _action_for(action_id: int, check):
     action = risks.get_action(db.session, action_id)
-    system = risks.action_system(db.session, action)
-    (filing.require_write if write else filing.require_read)(current_actor(), system)
+    check(current_actor(), risks.action_system(db.session, action))
     return action
 
 
@@ -318,7 +302,7 @@ def _action_for(action_id: int, write: bool):
     tag=TAG,
 )
 def get_action(action_id: int):
-    return jsonify(ActionDetailOut().dump(_action_for(action_id, write=False)))
+    return jsonify(ActionDetailOut().dump(_action_for(action_id, READ)))
 
 
 @route(
@@ -331,11 +315,8 @@ def get_action(action_id: int):
     tag=TAG,
 )
 def patch_action(action_id: int):
-    _action_for(action_id, write=True)
-    data = _body(ActionPatch())
-    action = risks.update_action(db.session, current_actor(), action_id, **data)
-    db.session.commit()
-    return jsonify(ActionDetailOut().dump(action))
+    _action_for(action_id, WRITE)
+    return perform(risks.update_action, action_id, ActionPatch(), dump=ActionDetailOut().dump)
 
 
 @route(
@@ -347,7 +328,7 @@ def patch_action(action_id: int):
     tag=TAG,
 )
 def overdue_actions(system_id: int):
-    _system_for(system_id, write=False)
+    system_for(system_id, READ)
     rows = risks.overdue_actions(db.session, current_actor().today(), System.id == system_id, limit=1000)
     return paged_list(rows, OverdueActionOut(many=True).dump)
 
@@ -366,7 +347,7 @@ screening_out, dpia_out = ScreeningOut(), DpiaOut()
     tag=TAG,
 )
 def list_screenings(system_id: int):
-    _system_for(system_id, write=False)
+    system_for(system_id, READ)
     return paged(dpias.screenings_statement(system_id), ScreeningOut(many=True).dump)
 
 
@@ -381,11 +362,8 @@ def list_screenings(system_id: int):
     tag=TAG,
 )
 def create_screening(system_id: int):
-    _system_for(system_id, write=True)
-    data = _body(ScreeningIn())
-    screening = dpias.screen(db.session, current_actor(), system_id, **data)
-    db.session.commit()
-    return created(screening_out.dump(screening))
+    system_for(system_id, WRITE)
+    return perform(dpias.screen, system_id, ScreeningIn(), dump=screening_out.dump, status=201)
 
 
 @route(
@@ -396,9 +374,7 @@ def create_screening(system_id: int):
     tag=TAG,
 )
 def get_screening(screening_id: int):
-    screening = dpias.get_screening(db.session, screening_id)
-    _system_for(screening.system_id, write=False)
-    return jsonify(screening_out.dump(screening))
+    return jsonify(screening_out.dump(_record_for(dpias.get_screening, screening_id, READ)))
 
 
 @route(
@@ -410,7 +386,7 @@ def get_screening(screening_id: int):
     tag=TAG,
 )
 def list_dpias(system_id: int):
-    _system_for(system_id, write=False)
+    system_for(system_id, READ)
     return paged(dpias.dpias_statement(system_id), DpiaOut(many=True).dump)
 
 
@@ -425,11 +401,8 @@ def list_dpias(system_id: int):
     tag=TAG,
 )
 def create_dpia(system_id: int):
-    _system_for(system_id, write=True)
-    data = _body(DpiaIn())
-    record = dpias.create(db.session, current_actor(), system_id, **data)
-    db.session.commit()
-    return created(dpia_out.dump(record))
+    system_for(system_id, WRITE)
+    return perform(dpias.create, system_id, DpiaIn(), dump=dpia_out.dump, status=201)
 
 
 @route("/dpias/<int:dpia_id>", summary="One DPIA", response=DpiaOut, errors=(403,), tag=TAG)
@@ -447,12 +420,8 @@ def get_dpia(dpia_id: int):
     tag=TAG,
 )
 def patch_dpia(dpia_id: int):
-    record = dpias.get(db.session, dpia_id)
-    _system_for(record.system_id, write=True)
-    data = _body(DpiaPatch())
-    record = dpias.update(db.session, current_actor(), dpia_id, **data)
-    db.session.commit()
-    return jsonify(dpia_out.dump(record))
+    _record_for(dpias.get, dpia_id)
+    return perform(dpias.update, dpia_id, DpiaPatch(), dump=dpia_out.dump)
 
 
 @route(
@@ -468,10 +437,7 @@ def give_opinion(dpia_id: int):
     record = dpias.get(db.session, dpia_id)
     if not permissions.can_give_opinion(current_actor().user, record):
         raise NotAllowed("Only the data protection officer gives the opinion on a DPIA.")
-    data = _body(OpinionIn())
-    record = dpias.give_opinion(db.session, current_actor(), dpia_id, **data)
-    db.session.commit()
-    return jsonify(dpia_out.dump(record))
+    return perform(dpias.give_opinion, dpia_id, OpinionIn(), dump=dpia_out.dump)
 
 
 @route(
@@ -483,12 +449,8 @@ def give_opinion(dpia_id: int):
     tag=TAG,
 )
 def finalise_dpia(dpia_id: int):
-    record = dpias.get(db.session, dpia_id)
-    _system_for(record.system_id, write=True)
-    data = _body(FinaliseIn())
-    record = dpias.finalise(db.session, current_actor(), dpia_id, **data)
-    db.session.commit()
-    return jsonify(dpia_out.dump(record))
+    _record_for(dpias.get, dpia_id)
+    return perform(dpias.finalise, dpia_id, FinaliseIn(), dump=dpia_out.dump)
 
 
 # ------------------------------------------------------------------ SLAs
@@ -519,7 +481,7 @@ def dump_sla(sla, t_level: int | None) -> dict:
     tag=TAG,
 )
 def list_slas(system_id: int):
-    system = _system_for(system_id, write=False)
+    system = system_for(system_id, READ)
     t_level = _t_level(system)
     return paged(slas.slas_statement(system_id), lambda rows: [dump_sla(s, t_level) for s in rows])
 
@@ -535,17 +497,16 @@ def list_slas(system_id: int):
     tag=TAG,
 )
 def create_sla(system_id: int):
-    system = _system_for(system_id, write=True)
-    data = _body(SlaIn())
-    sla = slas.create(db.session, current_actor(), system_id, **data)
-    db.session.commit()
-    return created(dump_sla(sla, _t_level(system)))
+    system = system_for(system_id, WRITE)
+    return perform(
+        slas.create, system_id, SlaIn(), dump=lambda sla: dump_sla(sla, _t_level(system)), status=201
+    )
 
 
 @route("/slas/<int:sla_id>", summary="One SLA", response=SlaOut, errors=(403,), tag=TAG)
 def get_sla(sla_id: int):
     sla = slas.get(db.session, sla_id)
-    system = _system_for(sla.system_id, write=False)
+    system = system_for(sla.system_id, READ)
     return jsonify(dump_sla(sla, _t_level(system)))
 
 
@@ -558,8 +519,7 @@ def get_sla(sla_id: int):
     tag=TAG,
 )
 def list_measurements(sla_id: int):
-    sla = slas.get(db.session, sla_id)
-    _system_for(sla.system_id, write=False)
+    _record_for(slas.get, sla_id, READ)
     return paged(slas.measurements_statement(sla_id), MeasurementOut(many=True).dump)
 
 
@@ -574,12 +534,8 @@ def list_measurements(sla_id: int):
     tag=TAG,
 )
 def add_measurement(sla_id: int):
-    sla = slas.get(db.session, sla_id)
-    _system_for(sla.system_id, write=True)
-    data = _body(MeasurementIn())
-    m = slas.add_measurement(db.session, current_actor(), sla_id, **data)
-    db.session.commit()
-    return created(measurement_out.dump(m))
+    _record_for(slas.get, sla_id)
+    return perform(slas.add_measurement, sla_id, MeasurementIn(), dump=measurement_out.dump, status=201)
 
 
 def _priority_payload(data: dict[str, Any]) -> dict:

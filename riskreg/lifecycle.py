@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,21 +29,18 @@ from riskreg.models.codes import Decision, Lifecycle, Stage
 CurrentApproval = aliased(Approval, name="stage_approval")
 CurrentClassification = aliased(Classification, name="stage_classification")
 CurrentScreening = aliased(DpiaScreening, name="stage_screening")
-# The current classification once more, joined only where it is not the one the decision rests on: a
+# The current classification once more, read only where it is not the one the decision rests on: a
 # decision records the levels of its classification, and a final classification never changes, so only
-# another one can be higher. Joined for those few systems, not for every decided one.
+# another one can be higher. Looked up (by primary key) for those few systems, not for every decided one.
 ReviewClassification = aliased(Classification, name="stage_review_classification")
 
 
 def with_stage_joins(stmt: Select) -> Select:
     """Outer-join the records the stage expression reads (each by primary key)."""
-    changed = case((System.current_classification_id != CurrentApproval.classification_id,
-                    System.current_classification_id))
     return (
         stmt.outerjoin(CurrentApproval, CurrentApproval.id == System.current_approval_id)
         .outerjoin(CurrentClassification, CurrentClassification.id == System.current_classification_id)
         .outerjoin(CurrentScreening, CurrentScreening.id == System.current_screening_id)
-        .outerjoin(ReviewClassification, ReviewClassification.id == changed)
     )
 
 
@@ -64,14 +61,21 @@ def review_due_expr() -> ColumnElement[bool]:
     """The current approval no longer matches the system: a major change after the decision, a
     classification with a higher level, or a newer version of a record the decision rests on."""
     a, c = CurrentApproval, ReviewClassification
+    # Last, and guarded by the cheap comparisons before it: the database evaluates AND and OR from the
+    # left and stops at the first false, so the lookup runs only for the systems whose classification
+    # changed since the decision (``IS NOT NULL`` first: without a decision the comparison is NULL,
+    # which does not stop an AND).
+    raised = and_(a.id.is_not(None), System.current_classification_id != a.classification_id,
+                  exists().where(c.id == System.current_classification_id,
+                                 or_(c.confidentiality > a.confidentiality, c.integrity > a.integrity,
+                                     c.availability > a.availability)))
     return or_(
         and_(System.major_change_at.is_not(None), System.major_change_at > a.decided_at),
-        and_(c.id.is_not(None), or_(c.confidentiality > a.confidentiality, c.integrity > a.integrity,
-                                     c.availability > a.availability)),
         _differs(System.current_risk_analysis_id, a.risk_analysis_id),
         _differs(System.current_screening_id, a.screening_id),
         _differs(System.current_dpia_id, a.dpia_id),
         _differs(System.current_sla_id, a.sla_id),
+        raised,
     )
 
 

@@ -1,8 +1,11 @@
-"""What the filing pages share: the system with its permission checks, putting a service's field
-problems beside the form's inputs, scale choices from configuration, and the system panel's data."""
+"""What the filing pages share: the system with its permission checks, saving a submitted form through a
+service, putting a service's field problems beside the form's inputs, scale choices from configuration,
+and the system panel's data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from riskreg import lifecycle, permissions
-from riskreg.errors import DomainError
+from riskreg.errors import Conflict, DomainError, NotAllowed, NotFound
 from riskreg.extensions import db
 from riskreg.models import (
     Classification,
@@ -86,6 +89,46 @@ def show_errors(form, exc: DomainError, *, drop_prefix: str | None = None) -> No
             target.errors = errors + [str(m) for m in messages]
             placed = True
     flash(str(exc.message) if not placed else _("The form has errors. Correct them and save again."), "error")
+
+
+@dataclass
+class Submitted:
+    """What became of a form given to ``save_form``."""
+
+    saved: bool = False  # the service call succeeded and is committed
+    result: Any = None  # what the service call returned, when saved
+    refused: bool = False  # the service refused (rolled back; the problems are shown)
+    conflict: Any = None  # on a stale version: the record as it now is
+
+    def status(self, form) -> int:
+        """The status of the page that shows the form again: 409 after a stale version, 422 when the form
+        has errors, else 200."""
+        return 409 if self.conflict else 422 if form.errors else 200
+
+
+def save_form(
+    form, call: Callable[[], Any], *, reload: Callable[[], Any] | None = None, drop_prefix: str | None = None
+) -> Submitted:
+    """When ``form`` is submitted and valid, make the service call ``call()`` and commit. Unknown records
+    and refusals of the permission (404, 403) go on to the error page. With ``reload`` (a form that sends
+    the version it was read at) a stale version rolls back, says so at the top and keeps ``reload()``, the
+    record as another user left it; any other problem of the service rolls back and stands beside the
+    form's inputs (``show_errors``). The caller says what was saved and where to go next."""
+    if not form.validate_on_submit():
+        return Submitted()
+    try:
+        result = call()
+    except (NotAllowed, NotFound):
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        if reload is not None and isinstance(exc, Conflict):
+            flash(str(exc.message), "error")
+            return Submitted(refused=True, conflict=reload())
+        show_errors(form, exc, drop_prefix=drop_prefix)
+        return Submitted(refused=True)
+    db.session.commit()
+    return Submitted(saved=True, result=result)
 
 
 def level_choices() -> list[tuple[int, str]]:

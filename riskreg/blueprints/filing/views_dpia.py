@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from riskreg import permissions
 from riskreg.blueprints.filing import bp
-from riskreg.blueprints.filing.common import as_int, page_context, show_errors, system_for
+from riskreg.blueprints.filing.common import as_int, page_context, save_form, show_errors, system_for
 from riskreg.blueprints.filing.forms import (
     CRITERION_LABELS,
     DpiaForm,
@@ -50,33 +50,28 @@ def dpia_index(system_id: int):
 def new_screening(system_id: int):
     system = system_for(system_id, write=True)
     form = ScreeningForm()
-    if form.validate_on_submit():
-        try:
-            screening = service.screen(
-                db.session,
-                current_actor(),
-                system.id,
-                criteria=form.criteria.data or [],
-                motivation=form.motivation.data or "",
-                require_anyway=bool(form.require_anyway.data),
-            )
-        except (NotAllowed, NotFound):
-            raise
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(
-                _("The screening is saved: a DPIA is required.")
-                if screening.dpia_required
-                else _("The screening is saved: no DPIA is required."),
-                "success",
-            )
-            return redirect(url_for("filing.dpia_index", system_id=system.id))
+    done = save_form(
+        form,
+        lambda: service.screen(
+            db.session,
+            current_actor(),
+            system.id,
+            criteria=form.criteria.data or [],
+            motivation=form.motivation.data or "",
+            require_anyway=bool(form.require_anyway.data),
+        ),
+    )
+    if done.saved:
+        flash(
+            _("The screening is saved: a DPIA is required.")
+            if done.result.dpia_required
+            else _("The screening is saved: no DPIA is required."),
+            "success",
+        )
+        return redirect(url_for("filing.dpia_index", system_id=system.id))
     return render_template(
         "filing/screening_form.html", **page_context(system, "dpia"), form=form
-    ), 422 if form.errors else 200
+    ), done.status(form)
 
 
 def _content(form: DpiaForm) -> dict:
@@ -90,24 +85,16 @@ def _content(form: DpiaForm) -> dict:
 def new_dpia(system_id: int):
     system = system_for(system_id, write=True)
     form = DpiaForm()
-    if form.validate_on_submit():
-        try:
-            record = service.create(db.session, current_actor(), system.id, **_content(form))
-        except (NotAllowed, NotFound):
-            raise
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(
-                _("The DPIA is saved as a draft. The data protection officer gives the opinion next."),
-                "success",
-            )
-            return redirect(url_for("filing.dpia", dpia_id=record.id))
+    done = save_form(form, lambda: service.create(db.session, current_actor(), system.id, **_content(form)))
+    if done.saved:
+        flash(
+            _("The DPIA is saved as a draft. The data protection officer gives the opinion next."),
+            "success",
+        )
+        return redirect(url_for("filing.dpia", dpia_id=done.result.id))
     return render_template(
         "filing/dpia_form.html", **page_context(system, "dpia"), form=form, record=None
-    ), 422 if form.errors else 200
+    ), done.status(form)
 
 
 @bp.route("/dpias/<int:dpia_id>/edit", methods=["GET", "POST"])
@@ -122,29 +109,23 @@ def edit_dpia(dpia_id: int):
     if request.method == "GET":
         for key in (*CONTENT, "high_residual_risk", "version"):
             getattr(form, key).data = getattr(record, key)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            service.update(
-                db.session, current_actor(), record.id, version=as_int(form.version.data), **_content(form)
-            )
-        except Conflict as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            conflict = service.get(db.session, dpia_id)
-        except (NotAllowed, NotFound):
-            raise
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The draft is saved."), "success")
-            return redirect(url_for("filing.dpia", dpia_id=record.id))
-    status = 409 if conflict else 422 if form.errors else 200
+    done = save_form(
+        form,
+        lambda: service.update(
+            db.session, current_actor(), record.id, version=as_int(form.version.data), **_content(form)
+        ),
+        reload=lambda: service.get(db.session, dpia_id),
+    )
+    if done.saved:
+        flash(_("The draft is saved."), "success")
+        return redirect(url_for("filing.dpia", dpia_id=record.id))
     return render_template(
-        "filing/dpia_form.html", **page_context(system, "dpia"), form=form, record=record, conflict=conflict
-    ), status
+        "filing/dpia_form.html",
+        **page_context(system, "dpia"),
+        form=form,
+        record=record,
+        conflict=done.conflict,
+    ), done.status(form)
 
 
 def _names(record) -> dict:

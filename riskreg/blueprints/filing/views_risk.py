@@ -16,6 +16,7 @@ from riskreg.blueprints.filing.common import (
     consequence_choices,
     likelihood_choices,
     page_context,
+    save_form,
     show_errors,
     system_for,
     user_choices,
@@ -92,24 +93,20 @@ def new_risk_analysis(system_id: int):
     form.classification_id.choices = _classification_choices(system)
     if request.method == "GET":
         form.analysed_on.data = current_actor().today()
-    if form.validate_on_submit():
+
+    def create():
         values = _header_values(form)
         if values["classification_id"] is None:
             values.pop("classification_id")
-        try:
-            analysis = service.create(db.session, current_actor(), system.id, **values)
-        except (NotAllowed, NotFound):
-            raise
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The risk analysis is started. Add its risks."), "success")
-            return redirect(url_for("filing.risk_analysis", analysis_id=analysis.id))
+        return service.create(db.session, current_actor(), system.id, **values)
+
+    done = save_form(form, create)
+    if done.saved:
+        flash(_("The risk analysis is started. Add its risks."), "success")
+        return redirect(url_for("filing.risk_analysis", analysis_id=done.result.id))
     return render_template(
         "filing/risk_analysis_form.html", **page_context(system, "risk"), form=form, analysis=None
-    ), 422 if form.errors else 200
+    ), done.status(form)
 
 
 @bp.route("/risk-analyses/<int:analysis_id>/edit", methods=["GET", "POST"])
@@ -126,37 +123,27 @@ def edit_risk_analysis(analysis_id: int):
         form.analysed_on.data, form.participants.data = analysis.analysed_on, analysis.participants
         form.scope.data, form.classification_id.data = analysis.scope, analysis.classification_id
         form.version.data = analysis.version
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            service.update(
-                db.session,
-                current_actor(),
-                analysis.id,
-                version=as_int(form.version.data),
-                **_header_values(form),
-            )
-        except Conflict as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            conflict = service.get(db.session, analysis_id)
-        except (NotAllowed, NotFound):
-            raise
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The draft is saved."), "success")
-            return redirect(url_for("filing.risk_analysis", analysis_id=analysis.id))
-    status = 409 if conflict else 422 if form.errors else 200
+    done = save_form(
+        form,
+        lambda: service.update(
+            db.session,
+            current_actor(),
+            analysis.id,
+            version=as_int(form.version.data),
+            **_header_values(form),
+        ),
+        reload=lambda: service.get(db.session, analysis_id),
+    )
+    if done.saved:
+        flash(_("The draft is saved."), "success")
+        return redirect(url_for("filing.risk_analysis", analysis_id=analysis.id))
     return render_template(
         "filing/risk_analysis_form.html",
         **page_context(system, "risk"),
         form=form,
         analysis=analysis,
-        conflict=conflict,
-    ), status
+        conflict=done.conflict,
+    ), done.status(form)
 
 
 @bp.route("/risk-analyses/<int:analysis_id>")
@@ -344,32 +331,29 @@ def _risk_page(analysis_id: int, risk_id: int | None):
                         "status": a.status.value,
                     }
                 )
-    if form.validate_on_submit():
-        try:
-            service.save_risk(
-                db.session,
-                current_actor(),
-                analysis.id,
-                version=as_int(form.version.data),
-                risk_id=risk_id,
-                values=_risk_values(form),
-            )
-        except Conflict as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            theirs = service.get(db.session, analysis_id, eager=True)
-            current = next((r for r in theirs.risks if r.id == risk_id), None) if risk_id else None
-            return _render_risk_form(system, theirs, form, risk=current, conflict=theirs, status=409)
-        except (NotAllowed, NotFound):
-            raise
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc, drop_prefix="risk")
-            return _render_risk_form(system, analysis, form, risk=risk, status=422)
-        db.session.commit()
+    done = save_form(
+        form,
+        lambda: service.save_risk(
+            db.session,
+            current_actor(),
+            analysis.id,
+            version=as_int(form.version.data),
+            risk_id=risk_id,
+            values=_risk_values(form),
+        ),
+        reload=lambda: service.get(db.session, analysis_id, eager=True),
+        drop_prefix="risk",
+    )
+    if done.saved:
         flash(_("The risk is saved."), "success")
         return redirect(url_for("filing.risk_analysis", analysis_id=analysis.id) + "#risks")
-    return _render_risk_form(system, analysis, form, risk=risk, status=422 if form.errors else 200)
+    if done.conflict:
+        theirs = done.conflict
+        current = next((r for r in theirs.risks if r.id == risk_id), None) if risk_id else None
+        return _render_risk_form(system, theirs, form, risk=current, conflict=theirs, status=409)
+    return _render_risk_form(
+        system, analysis, form, risk=risk, status=422 if done.refused else done.status(form)
+    )
 
 
 @bp.route("/risk-analyses/<int:analysis_id>/risks/new", methods=["GET", "POST"])

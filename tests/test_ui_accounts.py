@@ -150,6 +150,21 @@ def test_start_page_for_an_admin_shows_accounts_org_units_and_imports(client, ma
     )
 
 
+def test_start_page_for_an_admin_links_the_latest_imports_with_their_state_in_words(client, make, api):
+    import io
+
+    admin = make.admin()
+    upload = api(admin).post("/api/v1/imports", data={"file": (io.BytesIO(b"Namn\r\nAlfa\r\n"), "lista.csv"),
+                                                      "source": "servicenow"}, content_type="multipart/form-data")
+    assert upload.status_code == 201, upload.get_json()
+    batch_id = upload.get_json()["id"]
+    login(client, admin)
+    page = client.get("/").get_data(as_text=True)
+    assert f'href="/imports/{batch_id}">lista.csv</a>' in page
+    state = re.search(r"lista\.csv</a>\s*<span class=\"muted\">\(servicenow, 1 rad, ([^,]+),", page)
+    assert state and state.group(1) in {"Matchar", "Klar för granskning"}, page[page.find("lista.csv"):][:300]
+
+
 # ------------------------------------------------------------------ users admin
 
 

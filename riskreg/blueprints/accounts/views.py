@@ -22,7 +22,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_, select
 from werkzeug.exceptions import default_exceptions
-from werkzeug.routing import BuildError
 
 from riskreg import labels, permissions
 from riskreg.blueprints.accounts import bp
@@ -63,16 +62,6 @@ def safe_next(target: str | None) -> str:
     return url_for("accounts.start")
 
 
-def url_if(endpoint: str, **values) -> str | None:
-    """A link to a page of another feature, or None while that feature is not there."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def is_default_http_message(status: int, message) -> bool:
     """True for werkzeug's own (English) description of an HTTP error, which the page does not repeat."""
     exc = default_exceptions.get(status)
@@ -103,7 +92,6 @@ def template_globals(state) -> None:
             "criticality_label": lambda code: label_of(labels.CRITICALITY_LABELS, code, code or ""),
             "personal_data_label": lambda code: label_of(labels.PERSONAL_DATA_LABELS, code, code or ""),
             "field_label": labels.field_label,
-            "url_if": url_if,
             "is_default_http_message": is_default_http_message,
         }
     )
@@ -156,8 +144,10 @@ def set_language():
 @bp.route("/")
 @login_required
 def start():
+    from riskreg.blueprints.imports.views import STATUS_LABELS  # the imports' own words for their states
+
     panels = dashboard.start_page(db.session, current_actor())
-    return render_template("start.html", panels=panels)
+    return render_template("start.html", panels=panels, import_status_labels=STATUS_LABELS)
 
 
 # ------------------------------------------------------------------ API tokens

@@ -6,6 +6,7 @@ from marshmallow import ValidationError, fields, validate
 
 from riskreg.models.codes import ActionStatus, Aspect, DpiaCriterion, RecordStatus, Treatment
 from riskreg.schemas import Base, StrictBoolean, code, ident, level, scale, text
+from riskreg.services.dpia import CONTENT_FIELDS as DPIA_TEXTS
 
 TEXT = 10000
 LONG = 20000
@@ -22,6 +23,19 @@ class FinaliseIn(Base):
     version = Version()
 
 
+class RecordOut(Base):
+    """What every filed record (classification, risk analysis, DPIA) answers about itself."""
+
+    id = fields.Integer()
+    system_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf([s.value for s in RecordStatus]))
+    created_by_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    finalised_by_id = fields.Integer(allow_none=True)
+    finalised_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+
+
 # ------------------------------------------------------------------ classification
 
 
@@ -32,7 +46,9 @@ class InformationSetIn(Base):
     availability = level()
 
 
-class ClassificationIn(Base):
+class ClassificationFields(Base):
+    """What a classification says: the three levels (required here), motivations and information sets."""
+
     confidentiality = level()
     integrity = level()
     availability = level()
@@ -41,19 +57,19 @@ class ClassificationIn(Base):
     integrity_motivation = text(TEXT)
     availability_motivation = text(TEXT)
     information_sets = fields.List(fields.Nested(InformationSetIn), validate=validate.Length(max=50))
+
+
+class ClassificationIn(ClassificationFields):
     draft = StrictBoolean()
 
 
-class ClassificationPatch(Base):
+class ClassificationPatch(ClassificationFields):
+    """A draft's changes: any of the fields, and the version the client saw."""
+
     version = Version(required=True)
     confidentiality = level(required=False)
     integrity = level(required=False)
     availability = level(required=False)
-    motivation = text(TEXT)
-    confidentiality_motivation = text(TEXT)
-    integrity_motivation = text(TEXT)
-    availability_motivation = text(TEXT)
-    information_sets = fields.List(fields.Nested(InformationSetIn), validate=validate.Length(max=50))
 
 
 class InformationSetOut(Base):
@@ -64,11 +80,8 @@ class InformationSetOut(Base):
     availability = fields.Integer()
 
 
-class ClassificationOut(Base):
-    id = fields.Integer()
-    system_id = fields.Integer()
+class ClassificationOut(RecordOut):
     number = fields.Integer()
-    status = fields.String(validate=validate.OneOf([s.value for s in RecordStatus]))
     confidentiality = fields.Integer(
         metadata={"description": "effective level: the highest of declared and sets"}
     )
@@ -83,14 +96,9 @@ class ClassificationOut(Base):
     integrity_motivation = fields.String()
     availability_motivation = fields.String()
     information_sets = fields.List(fields.Nested(InformationSetOut))
-    created_by_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    finalised_by_id = fields.Integer(allow_none=True)
-    finalised_at = fields.DateTime(allow_none=True)
     review_due = fields.Boolean(
         dump_default=False, metadata={"description": "older than the review interval"}
     )
-    version = fields.Integer()
 
 
 # ------------------------------------------------------------------ risk analysis
@@ -143,13 +151,11 @@ class RiskAnalysisIn(Base):
     risks = fields.List(fields.Nested(RiskIn), validate=validate.Length(max=500))
 
 
-class RiskAnalysisPatch(Base):
+class RiskAnalysisPatch(RiskAnalysisIn):
+    """A draft's changes: any of the fields, and the version the client saw."""
+
     version = Version(required=True)
     analysed_on = fields.Date()
-    participants = text(TEXT)
-    scope = text(TEXT)
-    classification_id = ident(allow_none=True)
-    risks = fields.List(fields.Nested(RiskIn), validate=validate.Length(max=500))
 
 
 class StatusChangeOut(Base):
@@ -201,21 +207,13 @@ class RiskOut(Base):
     actions = fields.List(fields.Nested(ActionOut))
 
 
-class RiskAnalysisOut(Base):
-    id = fields.Integer()
-    system_id = fields.Integer()
+class RiskAnalysisOut(RecordOut):
     number = fields.Integer()
-    status = fields.String(validate=validate.OneOf([s.value for s in RecordStatus]))
     analysed_on = fields.Date()
     participants = fields.String()
     scope = fields.String()
     classification_id = fields.Integer(allow_none=True)
     copied_from_id = fields.Integer(allow_none=True)
-    created_by_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    finalised_by_id = fields.Integer(allow_none=True)
-    finalised_at = fields.DateTime(allow_none=True)
-    version = fields.Integer()
     risks = fields.List(fields.Nested(RiskOut))
 
 
@@ -253,25 +251,21 @@ class ScreeningOut(Base):
     created_at = fields.DateTime()
 
 
-class DpiaIn(Base):
-    description = text(LONG, required=True)
-    purposes = text(LONG, required=True)
-    legal_basis = text(LONG, required=True)
-    necessity = text(LONG, required=True)
-    risks = text(LONG, required=True)
-    measures = text(LONG, required=True)
-    high_residual_risk = StrictBoolean()
+def dpia_fields(required: bool) -> type[Base]:
+    """What a DPIA says: its texts (GDPR art. 35.7; each required and non-empty with ``required``) and
+    whether a high residual risk remains."""
+    texts = {name: text(LONG, required=required) for name in DPIA_TEXTS}
+    return Base.from_dict({**texts, "high_residual_risk": StrictBoolean()}, name="DpiaFields")
 
 
-class DpiaPatch(Base):
+class DpiaIn(dpia_fields(required=True)):
+    """A new draft: every text."""
+
+
+class DpiaPatch(dpia_fields(required=False)):
+    """A draft's changes: any of the fields, and the version the client saw."""
+
     version = Version(required=True)
-    description = text(LONG)
-    purposes = text(LONG)
-    legal_basis = text(LONG)
-    necessity = text(LONG)
-    risks = text(LONG)
-    measures = text(LONG)
-    high_residual_risk = StrictBoolean()
 
 
 class OpinionIn(Base):
@@ -280,11 +274,8 @@ class OpinionIn(Base):
     version = Version()
 
 
-class DpiaOut(Base):
-    id = fields.Integer()
-    system_id = fields.Integer()
+class DpiaOut(RecordOut):
     screening_id = fields.Integer(allow_none=True)
-    status = fields.String(validate=validate.OneOf([s.value for s in RecordStatus]))
     description = fields.String()
     purposes = fields.String()
     legal_basis = fields.String()
@@ -296,11 +287,6 @@ class DpiaOut(Base):
     opinion = fields.String(allow_none=True)
     opinion_by_id = fields.Integer(allow_none=True)
     opinion_at = fields.DateTime(allow_none=True)
-    created_by_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    finalised_by_id = fields.Integer(allow_none=True)
-    finalised_at = fields.DateTime(allow_none=True)
-    version = fields.Integer()
 
 
 # ------------------------------------------------------------------ SLA

@@ -636,9 +636,11 @@ def search_ids(session: Session, q: str, clauses: list, today) -> list[tuple[int
     """Fuzzy search on names and aliases: trigram candidates in SQL, scored with rapidfuzz.
     Returns (system id, score) best first.
 
-    One round trip: the candidates (the systems sharing most trigrams with the query, and names that
-    start with it), narrowed by the filter's clauses, come back with the folded names and aliases
-    (``search_key``, already folded when written) that rapidfuzz scores."""
+    Two round trips: first the candidates (the systems sharing most trigrams with the query, and names
+    that start with it), then those of them the filter's clauses keep, with the folded names and aliases
+    (``search_key``, already folded when written) that rapidfuzz scores. Fetching the few candidates
+    by primary key in a second statement keeps the database from hashing the whole systems and aliases
+    tables to join them (it cannot know how few there will be)."""
     needle = fold(q)
     if not needle:
         return []
@@ -649,12 +651,14 @@ def search_ids(session: Session, q: str, clauses: list, today) -> list[tuple[int
     by_prefix = (select(System.id.label("id")).where(System.search_key.like(needle + "%"))
                  .order_by(func.length(System.search_key), System.id).limit(SEARCH_CANDIDATES)
                  .subquery("by_prefix"))  # the names closest to the query first
-    candidates = union(select(by_grams.c.id), select(by_prefix.c.id)).subquery("candidates")
+    candidates = session.scalars(union(select(by_grams.c.id), select(by_prefix.c.id))).all()
+    if not candidates:
+        return []
     hit = select(System.id.label("id"), System.search_key.label("key")).select_from(System)
     if clauses:
         hit = lifecycle.with_stage_joins(hit)
-    hit = hit.where(System.id.in_(select(candidates.c.id)), *clauses).cte("hit")
-    aliases = select(SystemAlias.system_id, SystemAlias.search_key).where(SystemAlias.system_id.in_(select(hit.c.id)))
+    hit = hit.where(System.id.in_(candidates), *clauses).cte("hit")
+    aliases = select(SystemAlias.system_id, SystemAlias.search_key).join(hit, hit.c.id == SystemAlias.system_id)
     rows = session.execute(union_all(select(hit.c.id, hit.c.key), aliases)).all()
     if not rows:
         return []

@@ -7,10 +7,23 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from rapidfuzz import fuzz, process
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, delete, func, insert, select, tuple_, union, union_all
+from rapidfuzz import fuzz, process
+from sqlalchemy import (
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    union,
+    union_all,
+)
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -20,7 +33,7 @@ from riskreg.errors import Conflict, NotAllowed, NotFound, RuleViolation
 from riskreg.models import ExternalRef, MajorChange, OrgUnit, SearchGram, System, SystemAlias, User
 from riskreg.models.base import utcnow
 from riskreg.models.codes import Criticality, Hosting, Lifecycle, PersonalData, Role
-from riskreg.search import fold, trigrams
+from riskreg.search import common_grams, fold, search_grams, trigrams
 
 # Fields only an admin may change; a system owner edits the facts of their own systems.
 ADMIN_ONLY = {"org_unit_id", "system_owner_id", "risk_owner_id"}
@@ -645,7 +658,7 @@ def search_ids(session: Session, q: str, clauses: list, today) -> list[tuple[int
     if not needle:
         return []
     hits = func.count()
-    by_grams = (select(SearchGram.system_id.label("id")).where(SearchGram.gram.in_(sorted(trigrams(q))))
+    by_grams = (select(SearchGram.system_id.label("id")).where(SearchGram.gram.in_(search_grams(q, common_grams(session))))
                 .group_by(SearchGram.system_id).order_by(hits.desc(), SearchGram.system_id)
                 .limit(SEARCH_CANDIDATES * 5).subquery("by_grams"))
     by_prefix = (select(System.id.label("id")).where(System.search_key.like(needle + "%"))
@@ -657,7 +670,7 @@ def search_ids(session: Session, q: str, clauses: list, today) -> list[tuple[int
     hit = select(System.id.label("id"), System.search_key.label("key")).select_from(System)
     if clauses:
         hit = lifecycle.with_stage_joins(hit)
-    hit = hit.where(System.id.in_(candidates), *clauses).cte("hit")
+    hit = hit.where(_id_in(session, candidates), *clauses).cte("hit")
     aliases = select(SystemAlias.system_id, SystemAlias.search_key).join(hit, hit.c.id == SystemAlias.system_id)
     rows = session.execute(union_all(select(hit.c.id, hit.c.key), aliases)).all()
     if not rows:
@@ -669,6 +682,14 @@ def search_ids(session: Session, q: str, clauses: list, today) -> list[tuple[int
         sid = rows[idx][0]
         best[sid] = max(best.get(sid, 0), score)
     return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _id_in(session: Session, ids: list[int]):
+    """``System.id IN ids`` for a few thousand ids: on PostgreSQL one array parameter (rendering and
+    sending thousands of parameters costs more than the query), elsewhere a plain IN."""
+    if session.get_bind().dialect.name == "postgresql":
+        return System.id == any_(bindparam("candidate_ids", ids, type_=ARRAY(Integer)))
+    return System.id.in_(ids)
 
 
 def load_page(session: Session, ids: list[int], today) -> list[tuple[System, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.models.base import Base, UTCDateTime, code_enum, utcnow
@@ -23,6 +23,9 @@ class Classification(Base):
     __tablename__ = "classifications"
     __table_args__ = (
         UniqueConstraint("system_id", "number"),
+        # Each system's finalised classifications in time order: the report's progress over time.
+        Index("ix_classifications_final_system_at", "system_id", "finalised_at",
+              postgresql_where=text("status = 'final'"), sqlite_where=text("status = 'final'")),
         *LEVEL_CHECKS,
         *(
             CheckConstraint(f"declared_{col} BETWEEN 0 AND 4", name=f"declared_{col}_range")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.models.base import Base, UTCDateTime, code_enum, utcnow
@@ -15,6 +15,8 @@ class DpiaScreening(Base):
     """Two or more criteria require a DPIA; fewer may, with a motivation (``require_anyway``)."""
 
     __tablename__ = "dpia_screenings"
+    # Each system's screenings in time order: the report's progress over time.
+    __table_args__ = (Index("ix_dpia_screenings_system_created", "system_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"), index=True)

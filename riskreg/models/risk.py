@@ -16,6 +16,9 @@ class RiskAnalysis(Base):
     __table_args__ = (
         UniqueConstraint("system_id", "number"),
         CheckConstraint("(status = 'final') = (finalised_at IS NOT NULL)", name="final_has_finalised_at"),
+        # Each system's finalised analyses in time order: the report's progress over time.
+        Index("ix_risk_analyses_final_system_at", "system_id", "finalised_at",
+              postgresql_where=text("status = 'final'"), sqlite_where=text("status = 'final'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,10 +61,14 @@ class Risk(Base):
         # Covers a risk's analysis by its id: the coverage report maps open actions to analyses with an
         # index-only scan instead of reading the whole table.
         Index("ix_risks_id_analysis_id", "id", "analysis_id"),
+        # An analysis's risks with their scores (on PostgreSQL in the index itself): the heat map reads
+        # the current analyses' risks without the table.
+        Index("ix_risks_analysis_id", "analysis_id",
+              postgresql_include=["likelihood", "consequence", "residual_likelihood", "residual_consequence"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    analysis_id: Mapped[int] = mapped_column(ForeignKey("risk_analyses.id", ondelete="CASCADE"), index=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("risk_analyses.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")

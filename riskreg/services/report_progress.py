@@ -124,31 +124,34 @@ def progress(session: Session, actor: Actor, rf: ReportFilter) -> dict[str, Any]
 def _progress_deltas(where: list):
     """(kind, day, change) for the systems matching ``where``: their first finalised classification and
     risk analysis and first screening (+1 on its day), and their approvals as spans [decided, end)
-    (+1, then -1)."""
-    records = union_all(
-        select(
-            literal("classified").label("kind"),
-            Classification.system_id.label("system_id"),
-            Classification.finalised_at.label("at"),
-        ).where(Classification.status == RecordStatus.FINAL),
-        select(literal("risk_analysed"), RiskAnalysis.system_id, RiskAnalysis.finalised_at).where(
-            RiskAnalysis.status == RecordStatus.FINAL
-        ),
-        select(literal("screened"), DpiaScreening.system_id, DpiaScreening.created_at),
-    ).subquery("records")
-    first = (
-        select(records.c.kind.label("kind"), func.min(records.c.at).label("at"))
-        .join(System, System.id == records.c.system_id)
-        .where(*where)
-        .group_by(records.c.kind, records.c.system_id)
-        .subquery("first")
+    (+1, then -1).
+
+    Each kind is reduced to one row per system first (the partial indexes on (system_id, date) serve
+    that in order) and each part to one row per day before they are put together, so the last grouping
+    adds up a few thousand days rather than every record."""
+    firsts = (
+        ("classified", Classification.finalised_at, Classification.status == RecordStatus.FINAL),
+        ("risk_analysed", RiskAnalysis.finalised_at, RiskAnalysis.status == RecordStatus.FINAL),
+        ("screened", DpiaScreening.created_at, None),
     )
+    parts = []
+    for kind, at, final in firsts:
+        record = at.class_
+        first = select(record.system_id.label("system_id"), func.min(at).label("at"))
+        if final is not None:
+            first = first.where(final)
+        first = first.group_by(record.system_id).subquery(f"first_{kind}")
+        day = utc_day(first.c.at)
+        parts.append(
+            select(literal(kind).label("kind"), day.label("day"), func.count().label("delta"))
+            .join(System, System.id == first.c.system_id)
+            .where(*where)
+            .group_by(day)
+        )
     spans = _approval_spans(where)
-    changes = union_all(
-        select(first.c.kind.label("kind"), utc_day(first.c.at).label("day"), literal(1).label("delta")),
-        select(literal("approved"), spans.c.start, literal(1)),
-        select(literal("approved"), spans.c.end, literal(-1)),
-    ).subquery("changes")
+    parts.append(select(literal("approved"), spans.c.start, func.count()).group_by(spans.c.start))
+    parts.append(select(literal("approved"), spans.c.end, -func.count()).group_by(spans.c.end))
+    changes = union_all(*parts).subquery("changes")
     return select(changes.c.kind, changes.c.day, func.sum(changes.c.delta)).group_by(
         changes.c.kind, changes.c.day
     )

@@ -117,7 +117,10 @@ class CpuMeter:
 
 def run(ds: Dataset, repeat: int, only: str, cpu: bool = False) -> list[dict]:
     if cpu:
-        app = ds.app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+        # CPU per call: one connection, no parallel workers and the report's parts one after the other.
+        app = ds.app(
+            SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0}, REPORT_PARTS_SIDE_BY_SIDE=False
+        )
         meter = CpuMeter(app)
     else:
         app, meter = ds.app(), None

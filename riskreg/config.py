@@ -57,6 +57,9 @@ DEFAULTS: dict = {
     "REQUIRED_AVAILABILITY_BY_T": {0: None, 1: None, 2: 98.0, 3: 99.0, 4: 99.5},
     "SLA_PRIORITY_TARGET": 99.0,
     "PROGRAMME_START": "2025-01-06",
+    # The report's figures, heat map, SLA and progress as parallel queries on one snapshot (PostgreSQL;
+    # riskreg/side_by_side.py). Off in the tests, whose data is never committed.
+    "REPORT_PARTS_SIDE_BY_SIDE": True,
     # Imports
     "IMPORT_MAX_BYTES": 10 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 50_000,

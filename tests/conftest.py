@@ -69,6 +69,7 @@ TEST_CONFIG = {
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "PASSWORD_MIN_LENGTH": 12,
     "SERVER_NAME": None,
+    "REPORT_PARTS_SIDE_BY_SIDE": False,  # the parts' own connections would not see the test's data
 }
 
 

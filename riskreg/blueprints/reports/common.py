@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from riskreg import labels as register_labels
-from riskreg import permissions
+from riskreg import permissions, side_by_side
 from riskreg.actor import Actor
 from riskreg.blueprints.api import load
 from riskreg.extensions import db
@@ -47,13 +47,15 @@ def delimiter(values: dict) -> str:
 def gather(actor: Actor, rf: service.ReportFilter, months: int = 12) -> dict:
     """Everything one report shows (raises NotAllowed first, before anything is counted)."""
     service.scope_of(actor.user)
-    session = db.session
-    return {
-        "cov": service.coverage(session, actor, rf),
-        "heat": service.heatmap(session, actor, rf),
-        "sla": service.sla_attainment(session, actor, rf, months),
-        "prog": report_progress.progress(session, actor, rf),
-    }
+    return side_by_side.run(
+        db.session,
+        {
+            "cov": lambda session: service.coverage(session, actor, rf),
+            "prog": lambda session: report_progress.progress(session, actor, rf),
+            "heat": lambda session: service.heatmap(session, actor, rf),
+            "sla": lambda session: service.sla_attainment(session, actor, rf, months),
+        },
+    )
 
 
 def drill_link(rf: service.ReportFilter, scope: service.Scope) -> Callable[..., str]:

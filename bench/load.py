@@ -2,7 +2,13 @@
 demo data, over loopback only; reports p50/p95/p99 per kind of request and the errors.
 
     .venv/bin/python -m bench.load                      # 50 clients for 60 s on the demo data
+    .venv/bin/python -m bench.load --think-ms 0         # the same clients with no pause: saturation
     .venv/bin/python -m bench.load --clients 20 --seconds 30 --think-ms 100
+
+Each client is a person at work: after each answer it pauses a random 0–2 × ``--think-ms`` (default
+1000 ms, so about one request a second each) before its next request. With ``--think-ms 0`` the clients
+ask as fast as the server answers, which measures capacity (requests per second on this machine, the load
+generator included) rather than the latency 50 people see.
     .venv/bin/python -m bench.load --data 670           # bench.common's generator instead of `seed demo`
 
 It makes a fresh database ``riskreg_load`` (``flask db upgrade``, ``flask seed demo``, a user and token per
@@ -562,7 +568,8 @@ def arg_parser(doc: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--seconds", type=float, default=60)
-    p.add_argument("--think-ms", type=float, default=0.0, help="mean pause between a client's requests")
+    p.add_argument("--think-ms", type=float, default=1000.0,
+                   help="mean pause between a client's requests (0: as fast as answered)")
     p.add_argument("--data", default="demo", help="'demo' (flask seed demo) or a number of generated systems")
     p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
     p.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py)")

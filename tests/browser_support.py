@@ -168,3 +168,33 @@ def upload_list(page, base: str, path: Path, source: str, unit: int) -> None:
     page.select_option("select[name=org_unit_id]", str(unit))
     page.click("#upload-form button[type=submit]")
     page.wait_for_url(f"{base}/imports/*")
+
+
+# ------------------------------------------------------------------ filing steps the journeys share
+
+
+def write_dpia(page, description: str) -> None:
+    """Fill in and save a DPIA draft (the form open); it then waits for the DPO's opinion."""
+    for name, value in (
+        ("description", description),
+        ("purposes", "Vård och behandling."),
+        ("legal_basis", "Rättslig förpliktelse, GDPR art. 6.1 c och 9.2 h."),
+        ("necessity", "Uppgifterna behövs för en god och säker vård."),
+        ("risks", "Obehörig åtkomst, felaktiga uppgifter."),
+        ("measures", "Behörighetsstyrning, loggning och logguppföljning."),
+    ):
+        page.fill(f"textarea[name={name}]", value)
+    page.click("main button[type=submit]")
+    said(page, "Nästa steg är dataskyddsombudets yttrande.")
+
+
+def fill_opinion(page) -> None:
+    """The DPO's opinion on the open DPIA: sufficient, no prior consultation (not yet sent)."""
+    page.fill("textarea[name=opinion]", "Konsekvensbedömningen är tillräcklig. Inga invändningar.")
+    page.select_option("select[name=prior_consultation_required]", "no")
+
+
+def send_opinion(page) -> None:
+    page.click("text=Lämna yttrande")
+    said(page, "Yttrandet är registrerat.")
+    assert "Inga invändningar" in page.content()

@@ -11,12 +11,15 @@ import pytest
 from tests.browser_support import (
     browser,  # noqa: F401  (a fixture)
     console_errors,
+    fill_opinion,
     live_app,
     log_in,
     log_out,
     said,
     screenshots,
+    send_opinion,
     serve,
+    write_dpia,
 )
 from tests.conftest import Factory
 
@@ -143,17 +146,7 @@ def test_owner_files_everything_and_the_dpo_gives_the_opinion(live, browser):
     page.click("main button[type=submit]")
     said(page, "en konsekvensbedömning krävs")
     page.click("text=Ny konsekvensbedömning")
-    for name, value in (
-        ("description", "Journalföring i slutenvården."),
-        ("purposes", "Vård och behandling."),
-        ("legal_basis", "Rättslig förpliktelse, GDPR art. 6.1 c och 9.2 h."),
-        ("necessity", "Uppgifterna behövs för en god och säker vård."),
-        ("risks", "Obehörig åtkomst, felaktiga uppgifter."),
-        ("measures", "Behörighetsstyrning, loggning och logguppföljning."),
-    ):
-        page.fill(f"textarea[name={name}]", value)
-    page.click("main button[type=submit]")
-    said(page, "Nästa steg är dataskyddsombudets yttrande.")
+    write_dpia(page, "Journalföring i slutenvården.")
     assert page.locator("text=Lämna yttrande").count() == 0
     dpia_url = page.url
     shot(page, "08-dpia-draft")
@@ -162,12 +155,9 @@ def test_owner_files_everything_and_the_dpo_gives_the_opinion(live, browser):
     # the DPO gives the opinion
     log_in(page, base, "dso@region.example")
     page.goto(dpia_url)
-    page.fill("textarea[name=opinion]", "Konsekvensbedömningen är tillräcklig. Inga invändningar.")
-    page.select_option("select[name=prior_consultation_required]", "no")
+    fill_opinion(page)
     shot(page, "09-dpo-opinion-form")
-    page.click("text=Lämna yttrande")
-    said(page, "Yttrandet är registrerat.")
-    assert "Inga invändningar" in page.content()
+    send_opinion(page)
     shot(page, "10-dpo-opinion-given")
     log_out(page, base)
 

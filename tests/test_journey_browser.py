@@ -21,13 +21,16 @@ from tests.browser_support import (
     browser,  # noqa: F401  (a fixture)
     console_errors,
     download,
+    fill_opinion,
     live_app,
     log_in,
     log_out,
     said,
     screenshots,
+    send_opinion,
     serve,
     upload_list,
+    write_dpia,
 )
 from tests.conftest import Factory
 
@@ -191,17 +194,7 @@ def test_the_whole_way_over_every_role(live, browser):
     page.click("main button[type=submit]")
     said(page, "en konsekvensbedömning krävs")
     page.click("text=Ny konsekvensbedömning")
-    for name, value in (
-        ("description", "Journalföring på akutmottagningen."),
-        ("purposes", "Vård och behandling."),
-        ("legal_basis", "Rättslig förpliktelse, GDPR art. 6.1 c och 9.2 h."),
-        ("necessity", "Uppgifterna behövs för en god och säker vård."),
-        ("risks", "Obehörig åtkomst, felaktiga uppgifter."),
-        ("measures", "Behörighetsstyrning, loggning och logguppföljning."),
-    ):
-        page.fill(f"textarea[name={name}]", value)
-    page.click("main button[type=submit]")
-    said(page, "Nästa steg är dataskyddsombudets yttrande.")
+    write_dpia(page, "Journalföring på akutmottagningen.")
     shot(page, "08-owner-dpia-draft")
 
     # the approval page names what is still missing: the DPIA with the DPO's opinion
@@ -219,11 +212,8 @@ def test_the_whole_way_over_every_role(live, browser):
     log_in(page, base, DPO)
     page.locator("section[aria-labelledby=dpo-h]").get_by_role("link", name=NEW).click()
     page.wait_for_url(re.compile(r"/dpias/\d+$"))
-    page.fill("textarea[name=opinion]", "Konsekvensbedömningen är tillräcklig. Inga invändningar.")
-    page.select_option("select[name=prior_consultation_required]", "no")
-    page.click("text=Lämna yttrande")
-    said(page, "Yttrandet är registrerat.")
-    assert "Inga invändningar" in page.content()
+    fill_opinion(page)
+    send_opinion(page)
     shot(page, "10-dpo-opinion")
     log_out(page, base)
 

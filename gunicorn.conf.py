@@ -11,10 +11,11 @@ Every setting can be changed from the environment, so one file serves every inst
 | `FORWARDED_ALLOW_IPS` | proxies trusted for X-Forwarded-Proto | `127.0.0.1,::1`                |
 | `RISKREG_PROXY_HOPS`  | proxies in front appending X-Forwarded-For | 0 (the peer is the client) |
 
-The database pool is per process: workers × (5 + 10 overflow) connections at most; keep that under
-PostgreSQL's `max_connections`. Logs go to stdout/stderr as one JSON object a line, each access line with
-the request id the app answers in `X-Request-ID` (the same id the audit trail records), so a SIEM can join
-the access log to the audit trail.
+The database pools are per process: workers × (5 + 10 overflow) connections for requests, plus up to 8
+for the report's parts run side by side (riskreg/side_by_side.py); keep workers × 23 under PostgreSQL's
+`max_connections`. Logs go to stdout/stderr as one JSON object a line, each access line with the request
+id the app answers in `X-Request-ID` (the same id the audit trail records), so a SIEM can join the access
+log to the audit trail.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ Part = Callable[[Session], Any]
 POOL_THREADS = 8
 _pool = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="riskreg-part")
 _engine_lock = threading.Lock()
+_here = threading.local()
 _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$")
 
 
@@ -37,6 +38,7 @@ def run(session: Session, parts: dict[str, Part]) -> dict[str, Any]:
     bind = session.get_bind()
     if (
         len(parts) < 2
+        or getattr(_here, "in_part", False)  # a part's own parts: one after the other (no pool starvation)
         or bind.dialect.name != "postgresql"
         or not current_app.config.get("REPORT_PARTS_SIDE_BY_SIDE", True)
     ):
@@ -70,6 +72,14 @@ def _parts_engine(app: Flask, engine: Engine) -> Engine:
 
 
 def _run_part(app: Flask, engine: Engine, snapshot: str, part: Part) -> Any:
+    _here.in_part = True
+    try:
+        return _run_in_snapshot(app, engine, snapshot, part)
+    finally:
+        _here.in_part = False
+
+
+def _run_in_snapshot(app: Flask, engine: Engine, snapshot: str, part: Part) -> Any:
     with app.app_context(), engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():

@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from riskreg import lifecycle, permissions
+from riskreg import lifecycle, permissions, side_by_side
 from riskreg.actor import Actor
 from riskreg.errors import NotAllowed
 from riskreg.models import (
@@ -445,10 +445,10 @@ def coverage(session: Session, actor: Actor, rf: ReportFilter) -> dict[str, Any]
     and ``by_criticality`` (flat lists, each system counted once in its own unit), and the stages of the
     population. Raises NotAllowed for a user who reads no reports.
 
-    One pass over the systems: each row's stage and figures (0/1, and its overdue actions and conditions)
-    are summed per org unit × criticality × lifecycle × stage, and those few hundred groups are added up."""
+    Two statements, run side by side on PostgreSQL (riskreg/side_by_side.py): the systems counted per org
+    unit × criticality × lifecycle × stage, and the population's figures (0/1 per system, and its overdue
+    actions and conditions) summed per org unit × criticality; those few hundred groups are added up."""
     scope = scope_of(actor.user)
-    analytic(session)
     today = actor.today()
     exprs = flag_exprs(today)
     # Past-due actions and conditions, counted once per analysis / approval and joined by key (an EXISTS per
@@ -503,8 +503,6 @@ def coverage(session: Session, actor: Actor, rf: ReportFilter) -> dict[str, Any]
             select(
                 System.org_unit_id.label("org_unit_id"),
                 System.criticality.label("criticality"),
-                System.lifecycle.label("lifecycle"),
-                lifecycle.stage_expr(today).label("stage"),
                 a.decision.label("decision"),
                 a.valid_until.label("valid_until"),
                 *[expr.label(name) for name, expr in per_row.items()],
@@ -512,7 +510,7 @@ def coverage(session: Session, actor: Actor, rf: ReportFilter) -> dict[str, Any]
         )
         .outerjoin(late_actions, late_actions.c.analysis_id == System.current_risk_analysis_id)
         .outerjoin(late_conditions, late_conditions.c.approval_id == System.current_approval_id)
-        .where(scope.clause, *rf.clauses())
+        .where(scope.clause, *rf.clauses(), System.lifecycle == rf.population)
         .subquery("facts")
     )
     f = facts.c
@@ -528,16 +526,38 @@ def coverage(session: Session, actor: Actor, rf: ReportFilter) -> dict[str, Any]
     }
     summed = [n for n in per_row if n not in ("held", "revoked")]
     cube = [*summed, *derived]
-    keys = (f.org_unit_id, f.criticality, f.lifecycle, f.stage)
-    stmt = select(
-        *keys,
-        func.count(),
+    figures_stmt = select(
+        f.org_unit_id,
+        f.criticality,
         *[func.sum(f[name]) for name in summed],
         *[func.sum(case((cond, 1), else_=0)) for cond in derived.values()],
-    ).group_by(*keys)
+    ).group_by(f.org_unit_id, f.criticality)
+    # grouped by the subquery's stage column: grouping on the bare CASE would repeat its bound parameters
+    staged = (
+        lifecycle.with_stage_joins(
+            select(
+                System.org_unit_id.label("org_unit_id"),
+                System.criticality.label("criticality"),
+                System.lifecycle.label("lifecycle"),
+                lifecycle.stage_expr(today).label("stage"),
+            ).select_from(System)
+        )
+        .where(scope.clause, *rf.clauses())
+        .subquery("staged")
+    )
+    keys = (staged.c.org_unit_id, staged.c.criticality, staged.c.lifecycle, staged.c.stage)
+    stages_stmt = select(*keys, func.count()).group_by(*keys)
 
+    def rows_of(stmt):
+        def run(part_session: Session) -> list:
+            analytic(part_session)
+            return part_session.execute(stmt).all()
+
+        return run
+
+    parts = side_by_side.run(session, {"figures": rows_of(figures_stmt), "stages": rows_of(stages_stmt)})
     overall, units, crits = Tally(), defaultdict(Tally), defaultdict(Tally)
-    for unit_id, crit, lc, stage, n, *sums in session.execute(stmt):
+    for unit_id, crit, lc, stage, n in parts["stages"]:
         crit, lc = _code(crit), _code(lc)
         for t in (overall, units[unit_id], crits[crit]):
             t.total += n
@@ -548,8 +568,11 @@ def coverage(session: Session, actor: Actor, rf: ReportFilter) -> dict[str, Any]
                 continue
             t.population += n
             t.stages[stage] += n
-            for name, s in zip(cube, sums, strict=True):
-                t.flags[name] += int(s or 0)
+    for unit_id, crit, *sums in parts["figures"]:
+        crit = _code(crit)
+        for t in (overall, units[unit_id], crits[crit]):
+            for name, total in zip(cube, sums, strict=True):
+                t.flags[name] += int(total or 0)
 
     names = (
         {

@@ -55,21 +55,26 @@ def committed(tmp_path_factory):
     drop()
 
 
-def gathered(app, ciso_id: int, side_by_side_on: bool) -> dict:
+def as_ciso(app, ciso_id: int, side_by_side_on: bool, report):
+    """``report(actor, filter)`` in a request of the CISO, with the parts side by side or not."""
     from riskreg.actor import Actor
-    from riskreg.blueprints.reports.common import gather
     from riskreg.models import User
     from riskreg.services.reports import ReportFilter
 
     app.config["REPORT_PARTS_SIDE_BY_SIDE"] = side_by_side_on
     try:
         with app.test_request_context():
-            actor = Actor(user=db.session.get(User, ciso_id), now=NOW)
-            data = gather(actor, ReportFilter())
+            data = report(Actor(user=db.session.get(User, ciso_id), now=NOW), ReportFilter())
             db.session.rollback()
             return data
     finally:
         app.config["REPORT_PARTS_SIDE_BY_SIDE"] = True
+
+
+def gathered(app, ciso_id: int, side_by_side_on: bool) -> dict:
+    from riskreg.blueprints.reports.common import gather
+
+    return as_ciso(app, ciso_id, side_by_side_on, gather)
 
 
 def test_parts_side_by_side_give_what_they_give_one_after_the_other(committed):
@@ -139,3 +144,17 @@ def test_off_or_on_sqlite_the_parts_run_in_the_request_session(app, db_session, 
         "b": lambda s: s is db_session,
     })
     assert seen == {"a": 1, "b": True}
+
+
+def test_the_coverage_figures_side_by_side_match_one_after_the_other(committed):
+    """The coverage JSON runs its two statements (stages, figures) side by side itself."""
+    from riskreg.services import reports
+
+    app, _engine, ciso_id = committed
+
+    def coverage(actor, rf):
+        return reports.coverage(db.session, actor, rf)
+
+    together, apart = as_ciso(app, ciso_id, True, coverage), as_ciso(app, ciso_id, False, coverage)
+    assert together == apart
+    assert together["stages"]["approved"] == 1 and together["actions_overdue_count"] == 9

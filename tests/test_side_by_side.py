@@ -139,10 +139,8 @@ def test_a_failing_part_fails_the_whole_and_the_others_finish(committed):
 def test_off_or_on_sqlite_the_parts_run_in_the_request_session(app, db_session, make):
     """The rest of the suite: the parts see the test's uncommitted data because they run in its session."""
     make.system(name="Bara i testets transaktion")
-    seen = side_by_side.run(db_session, {
-        "a": lambda s: s.scalar(select(func.count(System.id)).where(System.name == "Bara i testets transaktion")),
-        "b": lambda s: s is db_session,
-    })
+    named = select(func.count(System.id)).where(System.name == "Bara i testets transaktion")
+    seen = side_by_side.run(db_session, {"a": lambda s: s.scalar(named), "b": lambda s: s is db_session})
     assert seen == {"a": 1, "b": True}
 
 

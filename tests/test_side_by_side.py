@@ -136,6 +136,20 @@ def test_a_failing_part_fails_the_whole_and_the_others_finish(committed):
     assert finished == [True]
 
 
+def test_a_part_cannot_write(committed):
+    from sqlalchemy.exc import InternalError
+
+    app, _engine, _ = committed
+
+    def sneaky(session: Session) -> None:
+        session.execute(System.__table__.update().values(description="ändrad i en del"))
+
+    with app.test_request_context():
+        with pytest.raises(InternalError, match="read-only transaction"):
+            side_by_side.run(db.session, {"sneaky": sneaky, "count": lambda s: s.scalar(select(func.count()))})
+        db.session.rollback()
+
+
 def test_off_or_on_sqlite_the_parts_run_in_the_request_session(app, db_session, make):
     """The rest of the suite: the parts see the test's uncommitted data because they run in its session."""
     make.system(name="Bara i testets transaktion")

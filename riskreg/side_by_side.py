@@ -88,6 +88,6 @@ def _run_in_snapshot(app: Flask, engine: Engine, snapshot: str, part: Part) -> A
             conn.connection.driver_connection.execute(
                 sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot))
             )
-            conn.exec_driver_sql("SET TRANSACTION READ ONLY")  # parts only read; the database holds them to it
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")  # parts only read: the database enforces it
             with Session(bind=conn) as part_session:
                 return part(part_session)

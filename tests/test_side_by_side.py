@@ -146,7 +146,7 @@ def test_a_part_cannot_write(committed):
 
     with app.test_request_context():
         with pytest.raises(InternalError, match="read-only transaction"):
-            side_by_side.run(db.session, {"sneaky": sneaky, "count": lambda s: s.scalar(select(func.count()))})
+            side_by_side.run(db.session, {"sneaky": sneaky, "n": lambda s: s.scalar(select(func.count()))})
         db.session.rollback()
 
 

@@ -36,5 +36,10 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn) -> None:
+    """SQLite: every transaction takes the write lock when it begins (IMMEDIATE). A transaction that read
+    first and wrote later (a request recording its export, a decision beside a print job writing its
+    progress) could not upgrade its lock while another waited to commit: SQLite fails one of them at once,
+    without waiting. Begun IMMEDIATE, transactions queue for the lock (``busy_timeout``) and never
+    deadlock; SQLite serves one writer at a time anyway, and PostgreSQL is the database for many users."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

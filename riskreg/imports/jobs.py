@@ -80,13 +80,15 @@ def _no_waiting(conn):
     if conn.dialect.name != "sqlite":
         yield
         return
-    conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+    # On the driver's connection, outside any transaction: the transaction's own BEGIN IMMEDIATE must not
+    # wait either.
+    raw = conn.connection.driver_connection
+    raw.execute("PRAGMA busy_timeout = 0")
     try:
         yield
     finally:
         conn.rollback()
-        conn.exec_driver_sql(SQLITE_BUSY_TIMEOUT)
-        conn.commit()
+        raw.execute(SQLITE_BUSY_TIMEOUT)
 
 
 def run_in_background(kind: str, batch_id: int, user_id: int | None) -> None:

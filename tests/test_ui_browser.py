@@ -218,7 +218,8 @@ def test_form_errors_are_shown_and_focused(page, live):
     page.fill("#name", "")
     page.click("main button.primary")
     summary = page.locator(".error-summary")
-    assert summary.is_visible() and "Ange ett namn." in summary.inner_text()
+    summary.wait_for(state="visible")  # the answer to the POST, not the form before it
+    assert "Ange ett namn." in summary.inner_text()
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
     assert page.locator("#name").get_attribute("aria-invalid") == "true"
     check_page(page)

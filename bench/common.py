@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -123,7 +124,9 @@ class Dataset:
             "WTF_CSRF_ENABLED": False,
         }
         settings.update(config)
-        return create_app(settings)
+        app = create_app(settings)
+        gc.freeze()  # as wsgi.py does for the servers: start-up's objects stay out of full collections
+        return app
 
     def api(self, role: str = "admin", app=None) -> ApiClient:
         """A JSON client (Flask test client) holding the bearer token of the bench user of ``role``."""

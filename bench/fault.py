@@ -190,7 +190,8 @@ def verify_nothing_lost(db_url: str, results: list[tuple]) -> dict:
 
 def main() -> int:
     p = arg_parser(__doc__)
-    p.set_defaults(clients=20, seconds=40)
+    # dense requests (a pause of 0-0.2 s), so some fall into a restart that takes PostgreSQL well under a second
+    p.set_defaults(clients=20, seconds=40, think_ms=100.0)
     p.add_argument("--restart-at", type=float, default=10.0, help="seconds into the run")
     p.add_argument("--restart-cmd", default=RESTART)
     args = p.parse_args()

@@ -112,6 +112,9 @@ EXPECTED["accounts"] = {
     ("POST", "/admin/users"): page(ADMIN, ok=OK),
     ("GET", "/admin/users/<int:user_id>"): page(ADMIN),
     ("POST", "/admin/users/<int:user_id>"): page(ADMIN, ok=OK),
+    ("POST", "/admin/users/<int:user_id>/password"): page(ADMIN, ok=OK),
+    ("GET", "/account/password"): page(),
+    ("POST", "/account/password"): page(ok=OK),  # an empty form: 422, the fields asked for
     ("GET", "/api/v1/me"): api(),
     ("GET", "/api/v1/openapi.json"): public(200),
 }

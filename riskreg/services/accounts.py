@@ -141,12 +141,54 @@ def update_user(session: Session, actor: Actor, user_id: int, *, name: str | Non
     return user
 
 
-def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
+def set_password(session: Session, actor: Actor, user: User, password: str, *,
+                 field: str = "password") -> None:
+    """A new password (the policy checked); every session of the user ends (the session epoch moves on)."""
     if pw := password_problems(password, user.email, user.name):
-        raise RuleViolation(_l("The password is too weak."), fields={"password": pw})
+        raise RuleViolation(_l("The password is too weak."), fields={field: pw})
     user.password_hash = hash_password(password)
     user.session_epoch += 1
     audit.record(session, actor, "user", user.id, "password_changed", None, None)
+
+
+class WrongPassword(Exception):
+    """The current password given to change it was wrong (recorded as a failed login: commit it)."""
+
+
+def change_own_password(session: Session, actor: Actor, current_password: str, new_password: str) -> None:
+    """The signed-in user changes their password, proving the current one. A wrong current password counts
+    as a failed login (recorded, and throttled the same way: LoginThrottled, WrongPassword, both to be
+    committed by the caller); a weak new one, or the same as before, raises RuleViolation. The user's
+    sessions end: the caller signs the current one in again."""
+    user = actor.user
+    if user is None:
+        raise NotAllowed(_l("Log in first."))
+    now = actor.at()
+    if throttled(session, user.email, actor.client_address, now):
+        audit.record(session, actor, "user", user.id, "login_throttled", None, {"email": user.email})
+        raise LoginThrottled()
+    if not check_password_hash(user.password_hash, current_password):
+        session.add(LoginAttempt(email=user.email, client_address=actor.client_address or "", at=now))
+        audit.record(session, actor, "user", user.id, "login_failed", None,
+                     {"email": user.email, "while": "password_change"})
+        raise WrongPassword()
+    if new_password == current_password:
+        same = _l("Choose a password other than the current one.")
+        raise RuleViolation(same, fields={"new_password": [same]})
+    set_password(session, actor, user, new_password, field="new_password")
+
+
+def reset_password(session: Session, actor: Actor, user_id: int, password: str) -> User:
+    """An administrator gives another user a new password (to hand over in person); that user's sessions
+    end. Administrators change their own on their account page, proving the current one."""
+    if not permissions.is_admin(actor.user):
+        raise NotAllowed(_l("Only an administrator changes accounts."))
+    user = get_user(session, user_id)
+    if user.id == actor.user_id:
+        raise RuleViolation(_l("Change your own password on your account page."),
+                            fields={"password": [_l("Change your own password on your account page.")]})
+    set_password(session, actor, user, password)
+    return user
 
 
 # ------------------------------------------------------------------ login

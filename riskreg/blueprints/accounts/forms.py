@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from riskreg.labels import ROLE_LABELS
 
@@ -70,6 +70,38 @@ class TokenForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     pass
+
+
+def _new_password(label):
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Enter a new password.")),
+            Length(max=200, message=_l("At most 200 characters.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = _new_password(_l("New password"))
+    repeat = PasswordField(
+        _l("The new password again"),
+        validators=[
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordResetForm(FlaskForm):
+    password = _new_password(_l("New password"))
 
 
 class UserForm(FlaskForm):

@@ -28,6 +28,8 @@ from riskreg.blueprints.accounts import bp
 from riskreg.blueprints.accounts.forms import (
     LanguageForm,
     LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
     RevokeForm,
     TokenForm,
     UserEditForm,
@@ -197,6 +199,38 @@ def revoke_token(token_id: int):
     return redirect(url_for("accounts.tokens"))
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.change_own_password(
+                db.session, current_actor(), form.current_password.data, form.new_password.data
+            )
+        except service.LoginThrottled:
+            db.session.commit()  # the refusal is recorded
+            form.current_password.errors.append(_("Too many failed attempts. Wait a while and try again."))
+            status = 429
+        except service.WrongPassword:
+            db.session.commit()  # counts as a failed login
+            form.current_password.errors.append(_("That is not your current password."))
+            status = 422
+        except DomainError as exc:
+            db.session.rollback()
+            field_errors(form, exc)
+            status = 422
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this session goes on; the others have ended
+            flash(_("Your password is changed. You are logged out everywhere else."), "success")
+            return redirect(url_for("accounts.change_password"))
+    elif form.errors:
+        status = 422
+    return render_template("password.html", form=form), status
+
+
 # ------------------------------------------------------------------ account administration
 
 
@@ -301,9 +335,38 @@ def edit_user(user_id: int):
             db.session.commit()
             flash(_("The account is updated."), "success")
             return redirect(url_for("accounts.users"))
+    return _user_page(user, form, PasswordResetForm())
+
+
+def _user_page(user: User, form: UserEditForm, reset_form: PasswordResetForm):
     token_count = db.session.execute(
         select(func.count(ApiToken.id)).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).scalar_one()
-    return render_template("user_edit.html", form=form, user=user, token_count=token_count), (
-        422 if form.errors else 200
+    page = render_template(
+        "user_edit.html", form=form, user=user, token_count=token_count, reset_form=reset_form
     )
+    return page, (422 if form.errors or reset_form.errors else 200)
+
+
+@bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
+@login_required
+def reset_password(user_id: int):
+    require_admin()
+    user = service.get_user(db.session, user_id)
+    reset_form = PasswordResetForm()
+    if reset_form.validate_on_submit():
+        try:
+            service.reset_password(db.session, current_actor(), user.id, reset_form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            user = service.get_user(db.session, user_id)
+            field_errors(reset_form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(name)s has a new password; their sessions have ended.", name=user.name), "success")
+            return redirect(url_for("accounts.edit_user", user_id=user.id))
+    form = UserEditForm(formdata=None, obj=user)
+    form.org_unit_id.choices = unit_choices()
+    form.roles.data = sorted(r.value for r in user.roles)
+    form.org_unit_id.data = user.org_unit_id
+    return _user_page(user, form, reset_form)

@@ -212,6 +212,7 @@ def pages(site) -> list[str]:
         "/admin/org-units",
         f"/admin/org-units/{site['unit'].id}",
         "/account/tokens",
+        "/account/password",
         "/systems/999999",
     ]
 

@@ -308,3 +308,7 @@ def test_admin_pages_and_tokens_pass_the_sweep(page, live):
     assert page.locator("button[data-copy]").is_visible()  # the copy button appears with JavaScript
     check_page(page)
     shot(page, "16-tokens")
+    page.click("nav.subnav >> text=Lösenord")
+    page.wait_for_url("**/account/password")
+    check_page(page)
+    shot(page, "17-password")

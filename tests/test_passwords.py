@@ -132,8 +132,8 @@ def test_the_admin_gives_a_user_a_new_password_on_the_account_page(app, make, db
     assert "Sätt det nya lösenordet" not in text(client.get(f"/admin/users/{admin.id}"))  # not for oneself
     own = client.post(f"/admin/users/{admin.id}/password", data={"password": NEW})
     assert own.status_code == 422 and "Byt ditt eget lösenord på sidan Mitt konto." in text(own)
-    assert logged_in(app, user, NEW).post(f"/admin/users/{admin.id}/password",
-                                          data={"password": NEW}).status_code == 403
+    assert logged_in(app, make.user("ciso")).post(f"/admin/users/{admin.id}/password",
+                                                  data={"password": NEW}).status_code == 403
 
 
 def test_the_header_links_to_ones_account(app, make, db_session):
@@ -142,3 +142,22 @@ def test_the_header_links_to_ones_account(app, make, db_session):
     assert 'href="/account/password" title="Mitt konto: lösenord och API-nycklar">Greta Granskare</a>' in body
     tokens = text(client.get("/account/tokens"))
     assert 'href="/account/password"' in tokens and "Mitt konto" in tokens
+
+
+def test_after_an_admin_set_the_password_the_user_chooses_their_own_first(app, make, api, db_session):
+    admin, user = make.admin(), make.user("system_owner")
+    token_client = api(user)
+    service.reset_password(db_session, actor(admin), user.id, NEW)
+    assert user.password_must_change
+    client = logged_in(app, user, NEW)
+    for path in ("/", "/systems", "/reports/coverage", "/account/tokens"):
+        resp = client.get(path)
+        assert resp.status_code == 302 and resp.headers["Location"].endswith("/account/password"), path
+    page = client.get("/account/password")
+    assert page.status_code == 200 and "En administratör har satt ditt lösenord." in text(page)
+    assert token_client.get("/api/v1/me").status_code == 200  # an API token is not held up
+    assert client.get("/healthz").status_code in (200, 503)
+    assert change(client, current=NEW, new="Mitt-Eget-Lösenord-2026").status_code == 302
+    assert not user.password_must_change
+    assert client.get("/").status_code == 200
+    assert "En administratör har satt" not in text(client.get("/account/password"))

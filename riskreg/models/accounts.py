@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskreg.models.base import Base, UTCDateTime, code_enum, utcnow
@@ -40,6 +40,8 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped when the password changes or the account is deactivated, so old sessions end.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an administrator gave the password: the user chooses their own before anything else.
+    password_must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     org_unit: Mapped[OrgUnit | None] = relationship()

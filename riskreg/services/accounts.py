@@ -142,11 +142,13 @@ def update_user(session: Session, actor: Actor, user_id: int, *, name: str | Non
 
 
 def set_password(session: Session, actor: Actor, user: User, password: str, *,
-                 field: str = "password") -> None:
-    """A new password (the policy checked); every session of the user ends (the session epoch moves on)."""
+                 field: str = "password", must_change: bool = False) -> None:
+    """A new password (the policy checked); every session of the user ends (the session epoch moves on).
+    ``must_change``: the user is to choose their own at their next login (an administrator set this one)."""
     if pw := password_problems(password, user.email, user.name):
         raise RuleViolation(_l("The password is too weak."), fields={field: pw})
     user.password_hash = hash_password(password)
+    user.password_must_change = must_change
     user.session_epoch += 1
     audit.record(session, actor, "user", user.id, "password_changed", None, None)
 
@@ -180,14 +182,15 @@ def change_own_password(session: Session, actor: Actor, current_password: str, n
 
 def reset_password(session: Session, actor: Actor, user_id: int, password: str) -> User:
     """An administrator gives another user a new password (to hand over in person); that user's sessions
-    end. Administrators change their own on their account page, proving the current one."""
+    end, and at their next login they choose their own before anything else. Administrators change their
+    own on their account page, proving the current one."""
     if not permissions.is_admin(actor.user):
         raise NotAllowed(_l("Only an administrator changes accounts."))
     user = get_user(session, user_id)
     if user.id == actor.user_id:
         raise RuleViolation(_l("Change your own password on your account page."),
                             fields={"password": [_l("Change your own password on your account page.")]})
-    set_password(session, actor, user, password)
+    set_password(session, actor, user, password, must_change=True)
     return user
 
 

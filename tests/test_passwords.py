@@ -161,3 +161,16 @@ def test_after_an_admin_set_the_password_the_user_chooses_their_own_first(app, m
     assert not user.password_must_change
     assert client.get("/").status_code == 200
     assert "En administratör har satt" not in text(client.get("/account/password"))
+
+
+def test_an_account_the_admin_creates_chooses_its_own_password_at_first_login(app, make, db_session):
+    client = logged_in(app, make.admin())
+    made = client.post("/admin/users", data={"email": "ny.anvandare@region.example", "name": "Ny Användare",
+                                              "roles": ["auditor"], "password": NEW})
+    assert made.status_code == 302
+    newcomer = app.test_client()
+    assert newcomer.post("/login", data={"email": "ny.anvandare@region.example", "password": NEW}).status_code == 302
+    first = newcomer.get("/")
+    assert first.status_code == 302 and first.headers["Location"].endswith("/account/password")
+    assert change(newcomer, current=NEW, new="Granskarens-Eget-Lösen-7").status_code == 302
+    assert newcomer.get("/").status_code == 200

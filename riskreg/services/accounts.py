@@ -62,8 +62,10 @@ def user_snapshot(user: User) -> dict:
 
 def create_user(session: Session, actor: Actor, *, email: str, name: str, roles: list[str], password: str,
                 org_unit_id: int | None = None, check_permission: bool = True,
-                password_hash: str | None = None) -> User:
+                password_hash: str | None = None, must_change_password: bool = False) -> User:
     """Create an account. Raises NotAllowed (not an admin), RuleViolation (bad input), Conflict (taken).
+    ``must_change_password``: the user chooses their own at the first login (an administrator made the
+    first one up; the demo and the command line leave it off).
 
     ``password_hash`` (of ``password``, made by ``hash_password``) spares the KDF when many accounts
     share one password, as the demo users do."""
@@ -89,7 +91,7 @@ def create_user(session: Session, actor: Actor, *, email: str, name: str, roles:
     if password_hash is not None and not check_password_hash(password_hash, password):
         raise RuleViolation(_l("The password is invalid."))
     user = User(email=email, name=name.strip(), password_hash=password_hash or hash_password(password), active=True,
-                org_unit_id=org_unit_id, created_at=actor.at())
+                org_unit_id=org_unit_id, created_at=actor.at(), password_must_change=must_change_password)
     user.role_rows = [UserRole(role=Role(r)) for r in sorted(set(roles))]
     session.add(user)
     session.flush()

@@ -260,6 +260,7 @@ def users():
                 roles=form.roles.data,
                 password=form.password.data,
                 org_unit_id=form.org_unit_id.data,
+                must_change_password=True,
             )
         except DomainError as exc:
             db.session.rollback()

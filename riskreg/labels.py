@@ -105,3 +105,8 @@ ACTION_LABELS = {
 
 def field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
+
+# The states of an import batch (riskreg.models.codes.ImportStatus).
+IMPORT_STATUS_LABELS = {"matching": _l("Matching"), "ready": _l("Ready for review"), "applying": _l("Applying"),
+                        "applied": _l("Applied"), "undoing": _l("Undoing"), "undone": _l("Undone"),
+                        "failed": _l("Failed")}

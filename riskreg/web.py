@@ -8,7 +8,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, g, has_request_context, redirect, request, session, url_for
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
 from riskreg.actor import Actor
@@ -114,20 +114,6 @@ def init_app(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
         g.started = time.perf_counter()
-
-    # Where a user whose password an administrator set may go before choosing their own.
-    own_password_pages = {"accounts.change_password", "accounts.logout", "accounts.login",
-                          "accounts.set_language", "static", "health.healthz"}
-
-    @app.before_request
-    def own_password_first():
-        """After an administrator set the password, the browser session leads to the password page until the
-        user has chosen their own (API tokens are credentials of their own and are not held up)."""
-        if request.path.startswith("/api/") or request.endpoint in own_password_pages:
-            return None
-        if current_user and current_user.is_authenticated and current_user.password_must_change:
-            return redirect(url_for("accounts.change_password"))
-        return None
 
     @app.after_request
     def finish_request(resp):

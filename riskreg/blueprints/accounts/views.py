@@ -93,6 +93,7 @@ def template_globals(state) -> None:
             "role_label": lambda code: label_of(labels.ROLE_LABELS, code),
             "criticality_label": lambda code: label_of(labels.CRITICALITY_LABELS, code, code or ""),
             "personal_data_label": lambda code: label_of(labels.PERSONAL_DATA_LABELS, code, code or ""),
+            "import_status_label": lambda code: label_of(labels.IMPORT_STATUS_LABELS, code),
             "field_label": labels.field_label,
             "is_default_http_message": is_default_http_message,
         }
@@ -146,10 +147,8 @@ def set_language():
 @bp.route("/")
 @login_required
 def start():
-    from riskreg.blueprints.imports.views import STATUS_LABELS  # the imports' own words for their states
-
     panels = dashboard.start_page(db.session, current_actor())
-    return render_template("start.html", panels=panels, import_status_labels=STATUS_LABELS)
+    return render_template("start.html", panels=panels)
 
 
 # ------------------------------------------------------------------ API tokens
@@ -229,6 +228,22 @@ def change_password():
     elif form.errors:
         status = 422
     return render_template("password.html", form=form), status
+
+
+# Where a user whose password an administrator set may go before choosing their own.
+OWN_PASSWORD_PAGES = {"accounts.change_password", "accounts.logout", "accounts.login", "accounts.set_language",
+                      "static", "health.healthz"}
+
+
+@bp.before_app_request
+def own_password_first():
+    """After an administrator set the password, the browser session leads to the password page until the
+    user has chosen their own (API tokens are credentials of their own and are not held up)."""
+    if request.path.startswith("/api/") or request.endpoint in OWN_PASSWORD_PAGES:
+        return None
+    if current_user.is_authenticated and current_user.password_must_change:
+        return redirect(url_for("accounts.change_password"))
+    return None
 
 
 # ------------------------------------------------------------------ account administration
@@ -311,11 +326,7 @@ def users():
 def edit_user(user_id: int):
     require_admin()
     user = service.get_user(db.session, user_id)
-    form = UserEditForm(obj=user)
-    form.org_unit_id.choices = unit_choices()
-    if request.method == "GET":
-        form.roles.data = sorted(r.value for r in user.roles)
-        form.org_unit_id.data = user.org_unit_id
+    form = _edit_form(user, submitted=request.method == "POST")
     if form.validate_on_submit():
         try:
             service.update_user(
@@ -337,6 +348,16 @@ def edit_user(user_id: int):
             flash(_("The account is updated."), "success")
             return redirect(url_for("accounts.users"))
     return _user_page(user, form, PasswordResetForm())
+
+
+def _edit_form(user: User, *, submitted: bool) -> UserEditForm:
+    """The account form: what was submitted, or the account as it is."""
+    form = UserEditForm(obj=user) if submitted else UserEditForm(formdata=None, obj=user)
+    form.org_unit_id.choices = unit_choices()
+    if not submitted:
+        form.roles.data = sorted(r.value for r in user.roles)
+        form.org_unit_id.data = user.org_unit_id
+    return form
 
 
 def _user_page(user: User, form: UserEditForm, reset_form: PasswordResetForm):
@@ -366,8 +387,4 @@ def reset_password(user_id: int):
             db.session.commit()
             flash(_("%(name)s has a new password; their sessions have ended.", name=user.name), "success")
             return redirect(url_for("accounts.edit_user", user_id=user.id))
-    form = UserEditForm(formdata=None, obj=user)
-    form.org_unit_id.choices = unit_choices()
-    form.roles.data = sorted(r.value for r in user.roles)
-    form.org_unit_id.data = user.org_unit_id
-    return _user_page(user, form, reset_form)
+    return _user_page(user, _edit_form(user, submitted=False), reset_form)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, request, stream_with_context
+from flask import Response, stream_with_context
 
-from riskreg.blueprints.api import load, paged, route
+from riskreg.blueprints.api import paged, query_args, route
 from riskreg.extensions import db
 from riskreg.schemas.audit import AuditEventOut, AuditQuery
 from riskreg.services import audit_log as service
@@ -17,8 +17,7 @@ NDJSON = "application/x-ndjson"
 
 def filter_from_args() -> tuple[service.AuditFilter, str]:
     """The filters of the query string (422 naming each bad one) and the wanted format."""
-    schema = AuditQuery()
-    args = load(schema, {k: v for k, v in request.args.items() if k in schema.fields})
+    args = query_args(AuditQuery())
     fmt = args.pop("format", "json")
     return service.AuditFilter(**args), fmt
 

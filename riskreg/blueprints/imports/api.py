@@ -8,7 +8,7 @@ import time
 from flask import current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from riskreg.blueprints.api import json_body, load, paged, route
+from riskreg.blueprints.api import body, json_body, load, paged, route
 from riskreg.errors import BadInput, DomainError, RuleViolation, TooLarge
 from riskreg.extensions import db
 from riskreg.schemas.imports import (
@@ -118,7 +118,7 @@ def get_batch(batch_id: int):
                                                    "sheet or org unit, and match anew (admin)",
        body=RemapIn, response=BatchOut, errors=(403, 409, 413, 415), tag="imports")
 def remap(batch_id: int):
-    data = load(RemapIn(), json_body())
+    data = body(RemapIn())
     actor = current_actor()
     batch = service.remap(db.session, actor, batch_id, mapping=data.get("mapping"), encoding=data.get("encoding"),
                           delimiter=data.get("delimiter"), sheet=data.get("sheet"),
@@ -200,7 +200,7 @@ def get_settings():
 def put_settings():
     actor = current_actor()
     service.require_importer(actor)
-    data = load(ThresholdsSchema(), json_body())
+    data = body(ThresholdsSchema())
     th = service.update_settings(db.session, actor, data)
     db.session.commit()
     return jsonify(th.__dict__)

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from riskreg import permissions
+from riskreg import labels, permissions
 from riskreg.blueprints.imports import bp
 from riskreg.blueprints.imports.forms import ActionForm, ReadAgainForm, ThresholdsForm, UploadForm
 from riskreg.errors import DomainError
@@ -26,8 +26,7 @@ add_nav("imports.index", _l("Imports"), "can_import")
 
 PER_PAGE = 25
 BUSY = ("matching", "applying", "undoing")
-STATUS_LABELS = {"matching": _l("Matching"), "ready": _l("Ready for review"), "applying": _l("Applying"),
-                 "applied": _l("Applied"), "undoing": _l("Undoing"), "undone": _l("Undone"), "failed": _l("Failed")}
+STATUS_LABELS = labels.IMPORT_STATUS_LABELS
 ACTION_LABELS = {"merge": _l("Merge"), "create": _l("Create new"), "skip": _l("Skip")}
 REASON_LABELS = {
     "exact": _l("same name"), "similar": _l("similar spelling"), "reordered": _l("same words in another order"),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from sqlalchemy import select
 
 from riskreg import lifecycle
-from riskreg.blueprints.api import api_user, created, json_body, load, page_args, paged, route
+from riskreg.blueprints.api import api_user, body, created, page_args, paged, query_args, route
 from riskreg.extensions import db
 from riskreg.models import OrgUnit
 from riskreg.schemas.systems import (
@@ -33,8 +33,7 @@ def dump_system(system, stage) -> dict:
 
 
 def system_filter_from_args() -> service.SystemFilter:
-    args = load(SystemQuery(), {k: v for k, v in request.args.items() if k in SystemQuery().fields})
-    return service.SystemFilter(**{k: v for k, v in args.items()})
+    return service.SystemFilter(**query_args(SystemQuery()))
 
 
 @route("/me", summary="The user behind the token", response=MeOut, tag="accounts")
@@ -51,7 +50,7 @@ def org_units():
 @route("/org-units", "POST", summary="Create an org unit (admin)", body=OrgUnitIn, response=OrgUnitOut,
        status=201, errors=(403, 409), tag="register")
 def create_org_unit():
-    data = load(OrgUnitIn(), json_body())
+    data = body(OrgUnitIn())
     unit = org_unit_service.create(db.session, current_actor(), name=data["name"], parent_id=data.get("parent_id"))
     db.session.commit()
     return created(OrgUnitOut().dump(unit))
@@ -70,7 +69,7 @@ def list_systems():
 @route("/systems", "POST", summary="Create a system (admin)", body=SystemCreate, response=SystemOut,
        status=201, errors=(403,), tag="register")
 def create_system():
-    data = load(SystemCreate(), json_body())
+    data = body(SystemCreate())
     actor = current_actor()
     system = service.create(db.session, actor, data)
     db.session.commit()
@@ -88,7 +87,7 @@ def get_system(system_id: int):
 @route("/systems/<int:system_id>", "PATCH", summary="Change a system; a stale version answers 409",
        body=SystemPatch, response=SystemOut, errors=(403, 409), tag="register")
 def patch_system(system_id: int):
-    data = load(SystemPatch(), json_body())
+    data = body(SystemPatch())
     version = data.pop("version")
     actor = current_actor()
     system = service.update(db.session, actor, system_id, data, version=version)
@@ -99,7 +98,7 @@ def patch_system(system_id: int):
 @route("/systems/<int:system_id>/major-change", "POST", summary="Record a major change (större förändring)",
        body=MajorChangeIn, response=SystemOut, errors=(403,), tag="register")
 def major_change(system_id: int):
-    data = load(MajorChangeIn(), json_body())
+    data = body(MajorChangeIn())
     actor = current_actor()
     system = service.record_major_change(db.session, actor, system_id, data["description"])
     db.session.commit()

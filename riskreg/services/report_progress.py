@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Date, func, literal, select, union_all
+from sqlalchemy import Date, func, literal, select, true, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -129,18 +129,20 @@ def _progress_deltas(where: list):
     Each kind is reduced to one row per system first (the partial indexes on (system_id, date) serve
     that in order) and each part to one row per day before they are put together, so the last grouping
     adds up a few thousand days rather than every record."""
+    final = RecordStatus.FINAL
     firsts = (
-        ("classified", Classification.finalised_at, Classification.status == RecordStatus.FINAL),
-        ("risk_analysed", RiskAnalysis.finalised_at, RiskAnalysis.status == RecordStatus.FINAL),
-        ("screened", DpiaScreening.created_at, None),
+        ("classified", Classification, Classification.finalised_at, Classification.status == final),
+        ("risk_analysed", RiskAnalysis, RiskAnalysis.finalised_at, RiskAnalysis.status == final),
+        ("screened", DpiaScreening, DpiaScreening.created_at, true()),
     )
     parts = []
-    for kind, at, final in firsts:
-        record = at.class_
-        first = select(record.system_id.label("system_id"), func.min(at).label("at"))
-        if final is not None:
-            first = first.where(final)
-        first = first.group_by(record.system_id).subquery(f"first_{kind}")
+    for kind, record, at, counted in firsts:
+        first = (
+            select(record.system_id.label("system_id"), func.min(at).label("at"))
+            .where(counted)
+            .group_by(record.system_id)
+            .subquery(f"first_{kind}")
+        )
         day = utc_day(first.c.at)
         parts.append(
             select(literal(kind).label("kind"), day.label("day"), func.count().label("delta"))

@@ -657,8 +657,8 @@ def search_ids(session: Session, q: str, clauses: list, today) -> list[tuple[int
     needle = fold(q)
     if not needle:
         return []
-    hits = func.count()
-    by_grams = (select(SearchGram.system_id.label("id")).where(SearchGram.gram.in_(search_grams(q, common_grams(session))))
+    hits, grams = func.count(), search_grams(q, common_grams(session))
+    by_grams = (select(SearchGram.system_id.label("id")).where(SearchGram.gram.in_(grams))
                 .group_by(SearchGram.system_id).order_by(hits.desc(), SearchGram.system_id)
                 .limit(SEARCH_CANDIDATES * 5).subquery("by_grams"))
     by_prefix = (select(System.id.label("id")).where(System.search_key.like(needle + "%"))
@@ -671,7 +671,9 @@ def search_ids(session: Session, q: str, clauses: list, today) -> list[tuple[int
     if clauses:
         hit = lifecycle.with_stage_joins(hit)
     hit = hit.where(_id_in(session, candidates), *clauses).cte("hit")
-    aliases = select(SystemAlias.system_id, SystemAlias.search_key).join(hit, hit.c.id == SystemAlias.system_id)
+    aliases = select(SystemAlias.system_id, SystemAlias.search_key).join(
+        hit, hit.c.id == SystemAlias.system_id
+    )
     rows = session.execute(union_all(select(hit.c.id, hit.c.key), aliases)).all()
     if not rows:
         return []

@@ -102,6 +102,28 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# Whole-number settings read from RISKREG_<KEY>, with the range each must lie in.
+RANGED_INTEGERS = {
+    "APPROVAL_VALIDITY_YEARS": (1, 10),  # how long an approval is valid at most (and by default)
+    "EXPIRING_DAYS": (1, 365),  # how long before valid_until a system counts as expiring
+}
+
+
+def _ranged_integer(name: str, low: int, high: int) -> int | None:
+    """An environment variable holding a whole number from ``low`` to ``high``; None when unset or empty.
+    Anything else stops the start with a ConfigError naming the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {value}")
+    return value
+
+
 def load(app: Flask, overrides: dict | None) -> None:
     app.config.update(DEFAULTS)
     overrides = dict(overrides or {})
@@ -123,6 +145,10 @@ def load(app: Flask, overrides: dict | None) -> None:
         app.config["SMTP_PORT"] = int(os.environ["RISKREG_SMTP_PORT"])
     if os.environ.get("RISKREG_ALLOW_SQLITE") == "1":
         app.config["ALLOW_SQLITE_IN_PRODUCTION"] = True
+    for key, (low, high) in RANGED_INTEGERS.items():
+        value = _ranged_integer(f"RISKREG_{key}", low, high)
+        if value is not None:
+            app.config[key] = value
     app.config.update(overrides)
     if "SQLALCHEMY_DATABASE_URI" in overrides:
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(overrides["SQLALCHEMY_DATABASE_URI"])

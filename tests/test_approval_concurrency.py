@@ -119,3 +119,42 @@ def test_two_decisions_on_one_system_leave_one(pg_app):
             == 1
         )
         assert session.get(ReferenceCounter, 2032).last == 1
+
+
+def test_simultaneous_decisions_through_the_api_get_unique_gap_free_references(pg_app):
+    """The same, end to end: each thread posts its decision to the real app with its own bearer token, so
+    each runs in a request, session and transaction of its own."""
+    app, engine = pg_app
+    with app.app_context(), Session(engine) as session:
+        make = Factory(session)
+        jobs = []
+        for _ in range(THREADS):
+            world = World(make, session)
+            world.ready()
+            world.request()
+            jobs.append((world.system.id, make.token(world.risk_owner), world.high_risk_ids()))
+        session.commit()
+    barrier = threading.Barrier(THREADS)
+    answers: list = [None] * THREADS
+
+    def post(i: int, system_id: int, token: str, high: list[int]) -> None:
+        client = app.test_client()
+        barrier.wait()
+        resp = client.post(
+            f"/api/v1/systems/{system_id}/approvals",
+            json={"decision": "approved", "motivation": "Godtagbart", "accepted_risk_ids": high},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        answers[i] = (resp.status_code, resp.get_json())
+
+    threads = [threading.Thread(target=post, args=(i, *job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(a is not None and a[0] == 201 for a in answers), answers
+    refs = sorted(a[1]["reference"] for a in answers)
+    year = refs[0][3:7]  # the year the requests were made in (only this test decides in it)
+    assert refs == [f"DG-{year}-{n:04d}" for n in range(1, THREADS + 1)]
+    with Session(engine) as session:
+        assert session.get(ReferenceCounter, int(year)).last == THREADS

@@ -295,3 +295,163 @@ def test_batch_print_with_progress(world, client, make, db_session):
     assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
     login(client, make.user("ciso"))
     assert client.get(f"/approvals/print/{job.id}").status_code == 403
+
+
+def reject_with_plan(world, client):
+    world.ready()
+    world.request()
+    world.decide(decision="rejected", motivation="Oacceptabla risker")
+    login(client, world.owner)
+    resp = client.post(
+        f"/systems/{world.system.id}/decommissioning",
+        data={
+            "planned_on": (today() + timedelta(days=90)).isoformat(),
+            "responsible_id": str(world.owner.id),
+            "disposition": "archived",
+        },
+    )
+    assert resp.status_code == 302, page_text(resp)[:800]
+
+
+def test_no_request_while_a_decommissioning_plan_is_open(world, client):
+    reject_with_plan(world, client)
+    body = page_text(client.get(f"/systems/{world.system.id}/approval"))
+    assert "Systemet är under avveckling enligt en avvecklingsplan" in body and "Begär beslut" not in body
+    resp = client.post(f"/systems/{world.system.id}/approval/request", data={"note": "Ny runda"})
+    assert resp.status_code == 422
+    assert "Beslut kan inte begäras förrän riskägaren (eller CISO) har avbrutit planen" in page_text(resp)
+    assert world.system.open_request_id is None
+
+
+def test_the_risk_owner_cancels_the_plan_on_its_page(world, client, make):
+    reject_with_plan(world, client)
+    page = client.get(f"/systems/{world.system.id}/decommissioning")
+    assert "Avbryt avvecklingen" not in page_text(page)  # the system owner does not call it off
+    plan_id = int(re.search(r"/decommissioning/(\d+)/complete", page.get_data(as_text=True)).group(1))
+    assert client.post(f"/decommissioning/{plan_id}/cancel", data={"motivation": "x"}).status_code == 403
+    login(client, world.risk_owner)
+    assert "Avbryt avvecklingen" in page_text(client.get(f"/systems/{world.system.id}/decommissioning"))
+    resp = client.post(f"/decommissioning/{plan_id}/cancel", data={"motivation": ""})
+    assert resp.status_code == 422 and "Motivera varför planen avbryts" in page_text(resp)
+    assert world.system.lifecycle == "being_decommissioned"
+    resp = client.post(f"/decommissioning/{plan_id}/cancel", data={"motivation": "Bristerna är åtgärdade"})
+    assert resp.status_code == 302
+    body = page_text(client.get(f"/systems/{world.system.id}/decommissioning"))
+    assert "Avvecklingsplanen är avbruten. Systemets livscykel är nu: I drift." in body
+    assert "Avbruten" in body and "Bristerna är åtgärdade" in body and "Åsa Öberg-Riskägare" in body
+    assert "Avbryt avvecklingen" not in body and world.system.lifecycle == "in_operation"
+    login(client, world.owner)
+    assert "Begär beslut" in page_text(client.get(f"/systems/{world.system.id}/approval"))
+
+
+def test_the_decision_form_needs_each_risks_motivation_and_each_responsible(world, client, db_session):
+    world.ready()
+    world.request()
+    login(client, world.risk_owner)
+    form = client.get(f"/systems/{world.system.id}/approval/decide").get_data(as_text=True)
+    selected = re.search(r'<select[^>]*name="conditions-0-responsible_id".*?</select>', form, re.S).group(0)
+    owner = world.owner.id
+    assert re.search(rf'<option selected value="{owner}"|<option value="{owner}" selected', selected)
+    rid = world.high_risk_ids()[0]
+    data = decide_form(world, **{f"accept-{rid}-motivation": "", "conditions-0-responsible_id": ""})
+    resp = client.post(f"/systems/{world.system.id}/approval/decide", data=data)
+    assert resp.status_code == 422 and db_session.query(Approval).count() == 0
+    html_text = resp.get_data(as_text=True)
+    beside = re.search(rf'<ul class="errors" id="accept-{rid}-errors">(.*?)</ul>', html_text, re.S)
+    assert beside
+    assert "Motivera varför Ransomware slår ut driften accepteras." in html.unescape(beside.group(1))
+    assert "Välj vem som ansvarar för villkoret." in page_text(resp)
+    resp = client.post(f"/systems/{world.system.id}/approval/decide", data=decide_form(world))
+    assert resp.status_code == 302
+
+
+def test_the_print_page_prints_a_chosen_selection(world, client, make, db_session):
+    a = world.approved()
+    other = World(make, db_session, name="Röntgen Östra")
+    b = other.approved()
+    login(client, make.user("ciso"))
+    page = client.get("/approvals/print")
+    text = page.get_data(as_text=True)
+    assert f'name="approval_id" value="{a.id}"' in text and f'name="approval_id" value="{b.id}"' in text
+    narrowed = client.get("/approvals/print?q=röntgen").get_data(as_text=True)
+    assert f'value="{b.id}"' in narrowed and f'name="approval_id" value="{a.id}"' not in narrowed
+    by_unit = client.get(f"/approvals/print?unit={world.system.org_unit_id}").get_data(as_text=True)
+    assert f'value="{a.id}"' in by_unit and f'name="approval_id" value="{b.id}"' not in by_unit
+    resp = client.post("/approvals/print", data={"print": "chosen"})
+    assert resp.status_code == 422 and "Kryssa i de beslut som ska skrivas ut" in page_text(resp)
+    resp = client.post("/approvals/print", data={"print": "chosen", "approval_id": [str(b.id)]})
+    assert resp.status_code == 302
+    job = db_session.query(PdfJob).one()
+    assert job.selection["approval_ids"] == [b.id] and job.selection["chosen"] and job.status == "done"
+
+
+def test_a_print_left_by_a_dead_worker_says_so_and_starts_again(world, client, make, db_session, app):
+    from riskreg.models.base import utcnow
+
+    a = world.approved()
+    ciso = make.user("ciso")
+    job = PdfJob(
+        created_by_id=ciso.id,
+        selection={"org_unit_id": None, "approval_ids": [a.id], "chosen": True},
+        status="running",
+        total=1,
+        heartbeat_at=utcnow() - timedelta(seconds=app.config.get("PDF_JOB_STALE_SECONDS", 120) + 30),
+    )
+    db_session.add(job)
+    db_session.flush()
+    login(client, ciso)
+    page = client.get(f"/approvals/print/{job.id}")
+    body = page_text(page)
+    assert "Utskriften misslyckades." in body and "Utskriften avbröts (serverprocessen stoppades)" in body
+    restart = re.search(r'<form method="post" class="restart"[^>]*>', page.get_data(as_text=True)).group(0)
+    assert "hidden" not in restart
+    assert client.get(f"/approvals/print/{job.id}/status").get_json()["status"] == "failed"
+    resp = client.post(f"/approvals/print/{job.id}/restart")
+    assert resp.status_code == 302
+    new = db_session.query(PdfJob).filter(PdfJob.id != job.id).one()
+    assert resp.headers["Location"].endswith(f"/approvals/print/{new.id}") and new.status == "done"
+
+
+def test_overdue_conditions_on_the_risk_owners_start_page_and_the_systems_approval_page(world, client, make):
+    from tests.conftest import NOW
+
+    world.approved(
+        conditions=[{"text": "Logguppföljning införs", "due_on": today() + timedelta(days=1),
+                     "responsible_id": world.owner.id}],
+        now=NOW - timedelta(days=30),
+    )
+    cond = world.s.query(Approval).one().conditions[0]
+    cond.due_on = today() - timedelta(days=2)
+    world.s.flush()
+    login(client, world.risk_owner)
+    body = page_text(client.get("/"))
+    assert "Försenade villkor i dina beslut (1)" in body and "Logguppföljning införs" in body
+    assert "Sara Systemägare" in body
+    body = page_text(client.get(f"/systems/{world.system.id}/approval"))
+    assert "1 villkor är försenat" in body and "Logguppföljning införs" in body
+    login(client, make.user("risk_owner"))
+    assert "Logguppföljning införs" not in page_text(client.get("/"))
+
+
+def test_a_queued_system_of_ones_own_says_why_it_cannot_be_decided(make, db_session, client):
+    both = make.user("system_owner", "risk_owner", name="Bo Båda")
+    own = World(make, db_session, name="Eget system")
+    own.system.system_owner_id = both.id
+    own.system.risk_owner_id = both.id
+    db_session.flush()
+    from tests.approval_support import Filing
+
+    Filing(db_session, own.system, both).ready()
+    from riskreg.services import approvals
+    from tests.conftest import actor
+
+    approvals.request(db_session, actor(both), own.system.id)
+    login(client, both)
+    resp = client.get("/approvals/queue")
+    body = page_text(resp)
+    assert "Eget system" in body and "åtskillnad mellan uppgifter" in body
+    assert f"/systems/{own.system.id}/approval/decide" not in resp.get_data(as_text=True)
+    assert "åtskillnad mellan uppgifter" in page_text(client.get("/"))
+    overview = client.get("/approvals")
+    assert "åtskillnad mellan uppgifter" in page_text(overview)
+    assert f"/systems/{own.system.id}/approval/decide" not in overview.get_data(as_text=True)

@@ -436,3 +436,115 @@ def test_odd_bodies_are_never_a_500(world, api):
                  {"decision": "approved", "motivation": "x" * 10001}):
         resp = ro.post(f"/api/v1/systems/{world.system.id}/approvals", json=body)
         assert resp.status_code in (400, 422), (body, resp.status_code, resp.get_data(as_text=True)[:300])
+
+
+def test_a_condition_without_responsible_id_names_the_system_owner(world, api):
+    world.ready()
+    world.request()
+    data = decision(world, conditions=[{"text": "Logguppföljning", "due_on": (TODAY + timedelta(days=30)).isoformat()}])
+    a = body(api(world.risk_owner).post(f"/api/v1/systems/{world.system.id}/approvals", json=data), 201)
+    assert a["conditions"][0]["responsible_id"] == world.owner.id
+
+
+def reject(world, api):
+    world.ready()
+    world.request()
+    body(
+        api(world.risk_owner).post(
+            f"/api/v1/systems/{world.system.id}/approvals", json={"decision": "rejected", "motivation": "Nej"}
+        ),
+        201,
+    )
+
+
+def test_approving_after_a_rejection_puts_the_system_back_in_operation(world, api):
+    reject(world, api)
+    sid = world.system.id
+    body(api(world.owner).post(f"/api/v1/systems/{sid}/approval-requests"), 201)
+    body(api(world.risk_owner).post(f"/api/v1/systems/{sid}/approvals", json=decision(world)), 201)
+    system = body(api(world.owner).get(f"/api/v1/systems/{sid}"), 200)
+    assert system["stage"] == "approved_with_conditions" and system["lifecycle"] == "in_operation"
+
+
+def test_cancel_a_decommissioning_plan(world, api, make):
+    reject(world, api)
+    sid = world.system.id
+    owner, ro = api(world.owner), api(world.risk_owner)
+    plan = body(
+        owner.post(
+            f"/api/v1/systems/{sid}/decommissioning-plans",
+            json={
+                "planned_on": (TODAY + timedelta(days=90)).isoformat(),
+                "responsible_id": world.owner.id,
+                "disposition": "archived",
+            },
+        ),
+        201,
+    )
+    err = assert_error(owner.post(f"/api/v1/systems/{sid}/approval-requests"), 422, "being_decommissioned")
+    assert "lifecycle" in err["fields"] and "avveckl" in err["message"]
+    url = f"/api/v1/decommissioning-plans/{plan['id']}/cancel"
+    assert_error(owner.post(url, json={"motivation": "Vi behåller det"}), 403)
+    assert_error(api(make.user("risk_owner")).post(url, json={"motivation": "x"}), 403)
+    assert_error(ro.post(url, json={}), 422)
+    assert_error(ro.post(url, json={"motivation": "x", "version": 99}), 409)
+    done = body(ro.post(url, json={"motivation": "Bristerna är åtgärdade"}), 200)
+    assert done["status"] == "cancelled" and done["cancellation_motivation"] == "Bristerna är åtgärdade"
+    assert done["cancelled_by_id"] == world.risk_owner.id and done["cancelled_at"]
+    assert body(ro.get(f"/api/v1/systems/{sid}"), 200)["lifecycle"] == "in_operation"
+    assert_error(ro.post(url, json={"motivation": "igen"}), 422, "already_cancelled")
+    assert_error(owner.post(f"/api/v1/decommissioning-plans/{plan['id']}/complete"), 422, "cancelled")
+    listed = body(ro.get(f"/api/v1/systems/{sid}/decommissioning-plans"), 200)
+    assert [p["status"] for p in listed["items"]] == ["cancelled"]  # history stays
+    body(owner.post(f"/api/v1/systems/{sid}/approval-requests"), 201)
+    assert_error(owner.post("/api/v1/decommissioning-plans/999999/cancel", json={"motivation": "x"}), 404)
+
+
+def test_reading_prerequisites_and_plans_needs_the_records_right(world, api, make):
+    world.ready()
+    stranger = api(make.user("system_owner"))
+    sid = world.system.id
+    assert_error(stranger.get(f"/api/v1/systems/{sid}/approval-prerequisites"), 403, "forbidden")
+    assert_error(stranger.get(f"/api/v1/systems/{sid}/decommissioning-plans"), 403, "forbidden")
+    assert_error(api(make.user("risk_owner")).get(f"/api/v1/systems/{sid}/decommissioning-plans"), 403)
+    for user in (world.owner, world.risk_owner, make.user("dpo"), make.user("auditor")):
+        assert body(api(user).get(f"/api/v1/systems/{sid}/approval-prerequisites"), 200)["ready"] is True
+        assert body(api(user).get(f"/api/v1/systems/{sid}/decommissioning-plans"), 200)["total"] == 0
+
+
+def test_a_print_pdf_before_the_job_is_done_is_409(world, api, make, monkeypatch):
+    from riskreg.services import approval_prints
+
+    a = world.approved()
+    ciso = make.user("ciso")
+    launched = []
+    monkeypatch.setattr(approval_prints, "launch", lambda *args: launched.append(args))  # not started yet
+    job = body(api(ciso).post("/api/v1/approval-prints", json={"approval_ids": [a.id]}), 201)
+    assert job["status"] == "running" and len(launched) == 1
+    err = assert_error(api(ciso).get(f"/api/v1/approval-prints/{job['id']}/pdf"), 409, "not_finished")
+    assert "inte klar" in err["message"]
+
+
+def test_a_print_job_left_by_a_dead_worker_fails_when_read_and_restarts(world, api, make, app, db_session):
+    from riskreg.models import PdfJob
+    from riskreg.models.base import utcnow
+
+    a = world.approved()
+    ciso = make.user("ciso")
+    job = PdfJob(
+        created_by_id=ciso.id,
+        selection={"org_unit_id": None, "approval_ids": [a.id], "chosen": True},
+        status="running",
+        total=1,
+        heartbeat_at=utcnow() - timedelta(seconds=app.config.get("PDF_JOB_STALE_SECONDS", 120) + 30),
+    )
+    db_session.add(job)
+    db_session.flush()
+    read = body(api(ciso).get(f"/api/v1/approval-prints/{job.id}"), 200)
+    assert read["status"] == "failed" and "avbröts" in read["error"]
+    assert_error(api(ciso).get(f"/api/v1/approval-prints/{job.id}/pdf"), 409)
+    assert_error(api(make.user("ciso")).post(f"/api/v1/approval-prints/{job.id}/restart"), 403)
+    again = body(api(ciso).post(f"/api/v1/approval-prints/{job.id}/restart"), 201)
+    assert again["id"] != job.id and again["status"] == "done" and again["total"] == 1
+    assert_error(api(ciso).post(f"/api/v1/approval-prints/{again['id']}/restart"), 422, "not_failed")
+    assert api(ciso).get(f"/api/v1/approval-prints/{again['id']}/pdf").data[:5] == b"%PDF-"

@@ -268,11 +268,54 @@ def test_plain_approval_takes_no_conditions(world):
     assert "conditions" in exc.value.fields
 
 
-def test_condition_responsible_is_optional(world):
+def test_a_condition_without_a_named_responsible_falls_to_the_system_owner(world):
+    """The API may leave a condition's responsible out: each condition still has someone to follow it up,
+    the system owner, whom the snapshot (and so the page and the PDF) names."""
     world.ready()
     world.request()
     a = world.decide(conditions=[{"text": "Logguppföljning", "due_on": TODAY + timedelta(days=30)}])
-    assert a.conditions[0].responsible_id is None and a.snapshot["conditions"][0]["responsible"] is None
+    assert a.conditions[0].responsible_id == world.owner.id
+    assert a.snapshot["conditions"][0]["responsible"]["name"] == "Sara Systemägare"
+
+
+def test_a_condition_without_responsible_and_no_active_system_owner_stays_open_to_follow_up(world):
+    world.owner.active = False
+    world.s.flush()
+    world.ready()
+    world.request()
+    a = world.decide(conditions=[{"text": "Logguppföljning", "due_on": TODAY + timedelta(days=30)}])
+    assert a.conditions[0].responsible_id is None  # never an inactive person; the risk owner follows up
+
+
+def test_the_decision_page_names_each_responsible_and_motivates_each_accepted_risk(world):
+    """``explicit`` (the decision page): nothing is filled in — a condition needs its responsible person
+    and each accepted risk its own motivation, each reported on its own field; nothing is written."""
+    world.ready()
+    world.request()
+    rid = world.high_risk_ids()[0]
+    with pytest.raises(RuleViolation) as exc:
+        world.decide(
+            conditions=[{"text": "Logguppföljning", "due_on": TODAY + timedelta(days=30)}],
+            accepted_risks={rid: "  "},
+            explicit=True,
+        )
+    assert "conditions.0.responsible_id" in exc.value.fields
+    said = " ".join(map(str, exc.value.fields[f"accepted_risks.{rid}"]))
+    assert "Ransomware slår ut driften" in said
+    assert count(world.s, Approval) == 0 and count(world.s, ReferenceCounter) == 0
+    a = world.decide(
+        conditions=[
+            {
+                "text": "Logguppföljning",
+                "due_on": TODAY + timedelta(days=30),
+                "responsible_id": world.risk_owner.id,
+            }
+        ],
+        accepted_risks={rid: "Reservrutin finns"},
+        explicit=True,
+    )
+    assert [ar.motivation for ar in a.accepted_risks] == ["Reservrutin finns"]
+    assert a.conditions[0].responsible_id == world.risk_owner.id
 
 
 def test_deciding_twice_is_refused_and_writes_nothing(world):
@@ -350,11 +393,143 @@ def test_rejection_starts_decommissioning(world, make):
             responsible_id=world.owner.id,
             disposition="archived",
         )
-    second_try = world.request()  # while being decommissioned, a new round may still be asked for
+    with pytest.raises(RuleViolation) as exc:  # under an open plan no new round is asked for
+        world.request()
+    assert exc.value.code == "being_decommissioned" and "lifecycle" in exc.value.fields
+    assert world.system.open_request_id is None and count(world.s, ApprovalRequest) == 1
     decommissioning.complete(world.s, actor(world.owner), plan.id)
     assert world.system.lifecycle == "decommissioned" and stage(world) == Stage.DECOMMISSIONED
-    assert second_try.status == "withdrawn" and world.system.open_request_id is None
     assert world.s.get(Approval, a.id).reference == a.reference  # history stays
+    with pytest.raises(RuleViolation) as exc:
+        decommissioning.cancel(world.s, actor(world.risk_owner), plan.id, motivation="För sent")
+    assert exc.value.code == "already_done"
+
+
+def reject_and_plan(world, planned=True):
+    world.ready()
+    world.request()
+    rejection = world.decide(decision="rejected", motivation="Oacceptabla risker")
+    if not planned:
+        return rejection, None
+    plan = decommissioning.plan(
+        world.s,
+        actor(world.owner),
+        world.system.id,
+        planned_on=TODAY + timedelta(days=60),
+        responsible_id=world.owner.id,
+        disposition="archived",
+    )
+    return rejection, plan
+
+
+def events(world, entity, entity_id):
+    return world.s.execute(
+        select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.id)
+    ).scalars().all()
+
+
+def test_an_approval_after_a_rejection_puts_the_system_back_in_operation(world):
+    """Rejected, no plan made, a new round approved: the system is in operation again (so it counts in
+    coverage and reminders), not left being decommissioned."""
+    reject_and_plan(world, planned=False)
+    assert world.system.lifecycle == "being_decommissioned"
+    world.request(now=NOW + timedelta(days=1))
+    a = world.decide(now=NOW + timedelta(days=2))
+    assert world.system.lifecycle == "in_operation"
+    assert stage(world) == Stage.APPROVED_WITH_CONDITIONS and world.system.current_approval_id == a.id
+    last = events(world, "system", world.system.id)[-1]
+    assert (last.before, last.after) == ({"lifecycle": "being_decommissioned"}, {"lifecycle": "in_operation"})
+
+
+def test_an_approval_after_a_rejection_restores_a_planned_system_to_planned(make, db_session):
+    world = World(make, db_session, lifecycle="planned")
+    reject_and_plan(world, planned=False)
+    world.request(now=NOW + timedelta(days=1))
+    world.decide(decision="approved", now=NOW + timedelta(days=2))
+    assert world.system.lifecycle == "planned"
+
+
+def test_a_cancelled_plan_gives_the_system_back_its_lifecycle_and_a_new_round(world, make):
+    rejection, plan = reject_and_plan(world)
+    assert world.system.lifecycle == "being_decommissioned"
+    with pytest.raises(NotAllowed):  # the system owner plans, but does not call the avveckling off
+        decommissioning.cancel(world.s, actor(world.owner), plan.id, motivation="Vi vill behålla det")
+    with pytest.raises(NotAllowed):
+        decommissioning.cancel(world.s, actor(make.user("risk_owner")), plan.id, motivation="x")
+    with pytest.raises(RuleViolation) as exc:
+        decommissioning.cancel(world.s, actor(world.risk_owner), plan.id, motivation="   ")
+    assert "motivation" in exc.value.fields and plan.status == "planned"
+    from riskreg.errors import Conflict
+
+    with pytest.raises(Conflict):
+        decommissioning.cancel(world.s, actor(world.risk_owner), plan.id, motivation="x", version=99)
+
+    later = NOW + timedelta(days=3)
+    decommissioning.cancel(
+        world.s, actor(world.risk_owner, later), plan.id, motivation="Leverantören har åtgärdat bristerna"
+    )
+    assert plan.status == "cancelled" and plan.cancelled_at == later
+    assert plan.cancelled_by_id == world.risk_owner.id
+    assert plan.cancellation_motivation == "Leverantören har åtgärdat bristerna"
+    assert world.system.lifecycle == "in_operation"
+    assert decommissioning.open_plan(world.s, world.system.id) is None
+    assert stage(world) == Stage.REJECTED  # the rejection stays the current decision until a new one
+    cancel_event = events(world, "decommissioning_plan", plan.id)[-1]
+    assert cancel_event.action == "cancel" and cancel_event.after["status"] == "cancelled"
+    assert events(world, "system", world.system.id)[-1].after == {"lifecycle": "in_operation"}
+    with pytest.raises(RuleViolation) as exc:
+        decommissioning.cancel(world.s, actor(world.risk_owner), plan.id, motivation="igen")
+    assert exc.value.code == "already_cancelled"
+    with pytest.raises(RuleViolation) as exc:
+        decommissioning.complete(world.s, actor(world.owner), plan.id)
+    assert exc.value.code == "cancelled"
+
+    world.request(now=later + timedelta(days=1))
+    a = world.decide(now=later + timedelta(days=2))
+    assert stage(world) == Stage.APPROVED_WITH_CONDITIONS and world.system.lifecycle == "in_operation"
+    history = world.s.execute(decommissioning.plans_of(world.system.id)).scalars().all()
+    assert [p.status for p in history] == ["cancelled"] and a.reference == "DG-2026-0002"
+
+
+def test_the_ciso_cancels_and_a_planned_system_goes_back_to_planned(make, db_session):
+    world = World(make, db_session, lifecycle="planned")
+    _rejection, plan = reject_and_plan(world)
+    decommissioning.cancel(world.s, actor(make.user("ciso")), plan.id, motivation="Felaktigt avslag")
+    assert world.system.lifecycle == "planned" and plan.status == "cancelled"
+
+
+def test_no_plan_while_a_new_decision_is_requested_and_no_approval_under_an_open_plan(world):
+    reject_and_plan(world, planned=False)
+    world.request(now=NOW + timedelta(days=1))
+    with pytest.raises(RuleViolation) as exc:
+        decommissioning.plan(
+            world.s,
+            actor(world.owner),
+            world.system.id,
+            planned_on=TODAY + timedelta(days=60),
+            responsible_id=world.owner.id,
+            disposition="archived",
+        )
+    assert exc.value.code == "decision_requested"
+    # a plan left open beside a request (as older data may hold): approving is refused, nothing written
+    from riskreg.models import DecommissioningPlan
+
+    world.s.add(
+        DecommissioningPlan(
+            system_id=world.system.id,
+            approval_id=world.system.current_approval_id,
+            planned_on=TODAY + timedelta(days=60),
+            responsible_id=world.owner.id,
+            disposition="archived",
+            status="planned",
+            created_by_id=world.owner.id,
+        )
+    )
+    world.s.flush()
+    with pytest.raises(RuleViolation) as exc:
+        world.decide(now=NOW + timedelta(days=2))
+    assert exc.value.code == "being_decommissioned" and count(world.s, Approval) == 1
 
 
 def test_rejection_validity_and_accepted_risks_are_refused(world):
@@ -520,3 +695,84 @@ def test_new_round_after_approval(world):
     assert second.reference == "DG-2026-0002" and world.system.current_approval_id == second.id
     assert approvals.approval_state(first, world.system, TODAY) == "superseded"
     assert count(world.s, ApprovalRequest) == 2
+
+
+# ------------------------------------------------------------------ batch prints
+
+
+def test_a_print_job_whose_worker_died_is_marked_failed_when_read_and_can_start_again(world, make, app):
+    from riskreg.models.base import utcnow
+    from riskreg.services import approval_prints
+
+    a = world.approved()
+    ciso = make.user("ciso")
+    job = approval_prints.start(world.s, actor(ciso), approval_ids=[a.id])
+    assert job.status == "running" and job.heartbeat_at is not None
+    assert approval_prints.get_job(world.s, actor(ciso), job.id).status == "running"  # alive: left alone
+    with pytest.raises(RuleViolation) as exc:
+        approval_prints.restart(world.s, actor(ciso), job.id)
+    assert exc.value.code == "not_failed"
+
+    stale = app.config.get("PDF_JOB_STALE_SECONDS", approval_prints.STALE_SECONDS) + 5
+    job.heartbeat_at = utcnow() - timedelta(seconds=stale)
+    world.s.flush()
+    with pytest.raises(NotAllowed):  # someone else's job is not even looked at
+        approval_prints.get_job(world.s, actor(make.user("ciso")), job.id)
+    assert job.status == "running"
+    read = approval_prints.get_job(world.s, actor(ciso), job.id)
+    assert read.status == "failed" and read.finished_at is not None and read.result is None
+    assert any(w in read.error for w in ("interrupted", "avbröts"))
+    (event,) = [e for e in events(world, "pdf_job", job.id) if e.action == "fail"]
+    assert event.after["status"] == "failed"
+
+    again = approval_prints.restart(world.s, actor(ciso), job.id)
+    assert again.id != job.id and again.status == "running" and again.total == 1
+    assert again.selection["approval_ids"] == [a.id] and again.selection["chosen"] is True
+
+
+def test_a_finished_or_busy_print_job_is_never_marked_failed(world, make):
+    from riskreg.models.base import utcnow
+    from riskreg.services import approval_prints
+
+    a = world.approved()
+    ciso = make.user("ciso")
+    job = approval_prints.start(world.s, actor(ciso), approval_ids=[a.id])
+    job.status, job.heartbeat_at = "done", utcnow() - timedelta(days=2)
+    world.s.flush()
+    assert not approval_prints.fail_if_stale(world.s, actor(ciso), job) and job.status == "done"
+    job.status, job.heartbeat_at = "running", utcnow() - timedelta(seconds=5)
+    world.s.flush()
+    assert not approval_prints.fail_if_stale(world.s, actor(ciso), job) and job.status == "running"
+
+
+def test_the_unit_print_restarts_with_the_units_decisions_as_they_are_now(world, make, db_session):
+    from riskreg.services import approval_prints
+
+    world.approved()
+    ciso = make.user("ciso")
+    job = approval_prints.start(world.s, actor(ciso), org_unit_id=world.system.org_unit_id)
+    job.status = "failed"
+    world.s.flush()
+    neighbour = World(make, db_session, org_unit_id=world.system.org_unit_id, name="Grannsystemet")
+    neighbour.approved()
+    again = approval_prints.restart(world.s, actor(ciso), job.id)
+    assert again.total == 2 and again.selection["org_unit_id"] == world.system.org_unit_id
+    assert again.selection["chosen"] is False
+
+
+def test_the_list_to_choose_a_print_from(world, make, db_session):
+    from riskreg.services import approval_prints
+
+    a = world.approved()
+    other = World(make, db_session, name="Röntgen Östra")
+    b = other.approved()
+    ciso = actor(make.user("ciso"))
+    rows, total = approval_prints.printable_decisions(world.s, ciso)
+    ids = [r.id for r in rows]
+    assert a.id in ids and b.id in ids and total >= 2
+    rows, total = approval_prints.printable_decisions(world.s, ciso, q="rontgen ostra")
+    assert [r.id for r in rows] == [b.id] and total == 1 and rows[0].system_name == "Röntgen Östra"
+    rows, total = approval_prints.printable_decisions(world.s, ciso, org_unit_id=world.system.org_unit_id)
+    assert [r.id for r in rows] == [a.id] and total == 1
+    rows, total = approval_prints.printable_decisions(world.s, actor(world.owner))  # their own scope
+    assert [r.id for r in rows] == [a.id] and total == 1

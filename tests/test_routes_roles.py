@@ -211,6 +211,9 @@ EXPECTED["filing"] = {
     ("GET", "/api/v1/risk-actions/<int:action_id>"): api(READ_RECORDS),
     ("PATCH", "/api/v1/risk-actions/<int:action_id>"): api(EDITORS, ok=OK),
     ("GET", "/api/v1/systems/<int:system_id>/overdue-actions"): api(READ_RECORDS),
+    ("GET", "/api/v1/me/overdue-actions"): api(),
+    # without ?a=&b= the readers get 422 (the query), the others 403 first
+    ("GET", "/api/v1/systems/<int:system_id>/classifications/compare"): api(READ_RECORDS, ok=OK),
     ("GET", "/api/v1/systems/<int:system_id>/dpia-screenings"): api(READ_RECORDS),
     ("POST", "/api/v1/systems/<int:system_id>/dpia-screenings"): api(EDITORS, ok=201),
     ("GET", "/api/v1/dpia-screenings/<int:screening_id>"): api(READ_RECORDS),
@@ -246,6 +249,7 @@ EXPECTED["approvals"] = {
     ("GET", "/systems/<int:system_id>/decommissioning"): page(READ_RECORDS),
     ("POST", "/systems/<int:system_id>/decommissioning"): page(FOLLOW_UP, ok=OK),
     ("POST", "/decommissioning/<int:plan_id>/complete"): page(FOLLOW_UP, ok=OK),
+    ("POST", "/decommissioning/<int:plan_id>/cancel"): page(("risk_owner", "ciso"), ok=OK),
     ("GET", "/verify/<reference>"): page(),
     ("GET", "/approvals/print"): page(REPORT_READERS),
     ("POST", "/approvals/print"): page(REPORT_READERS, ok=OK),
@@ -253,6 +257,7 @@ EXPECTED["approvals"] = {
     ("GET", "/approvals/print/<int:job_id>"): page(("ciso",)),
     ("GET", "/approvals/print/<int:job_id>/status"): page(("ciso",)),
     ("GET", "/approvals/print/<int:job_id>/pdf"): page(("ciso",), ok=OK),
+    ("POST", "/approvals/print/<int:job_id>/restart"): page(("ciso",), ok=OK),
     ("GET", "/api/v1/approval-queue"): api(("risk_owner", *READ_ALL)),
     ("GET", "/api/v1/approval-queue/summary"): api(("risk_owner", *READ_ALL)),
     ("GET", "/api/v1/approval-conditions"): api(REPORT_READERS),
@@ -270,10 +275,12 @@ EXPECTED["approvals"] = {
     ("GET", "/api/v1/systems/<int:system_id>/decommissioning-plans"): api(READ_RECORDS),
     ("POST", "/api/v1/systems/<int:system_id>/decommissioning-plans"): api(FOLLOW_UP, ok=OK),
     ("POST", "/api/v1/decommissioning-plans/<int:plan_id>/complete"): api(FOLLOW_UP, ok=OK),
+    ("POST", "/api/v1/decommissioning-plans/<int:plan_id>/cancel"): api(("risk_owner", "ciso"), ok=OK),
     ("GET", "/api/v1/verify/<reference>"): api(),
     ("POST", "/api/v1/approval-prints"): api(REPORT_READERS, ok=OK),
     ("GET", "/api/v1/approval-prints/<int:job_id>"): api(("ciso",)),
     ("GET", "/api/v1/approval-prints/<int:job_id>/pdf"): api(("ciso",), ok=OK),
+    ("POST", "/api/v1/approval-prints/<int:job_id>/restart"): api(("ciso",), ok=OK),
 }
 
 EXPECTED["imports"] = {
@@ -650,6 +657,9 @@ BODIES: dict[tuple[str, str], Callable[[World], object]] = {
     },
     ("POST", "/api/v1/approvals/<int:approval_id>/revoke"): lambda w: {
         "motivation": "Ändrade förutsättningar."
+    },
+    ("POST", "/api/v1/decommissioning-plans/<int:plan_id>/cancel"): lambda w: {
+        "motivation": "Beslutet omprövas."
     },
     ("POST", "/api/v1/approval-conditions/<int:condition_id>/fulfil"): lambda w: {},
     ("POST", "/api/v1/approval-conditions/<int:condition_id>/reopen"): lambda w: {},

@@ -157,6 +157,10 @@ class DecommissioningPlan(Base):
             "disposition <> 'transferred' OR target_system_id IS NOT NULL", name="transfer_has_target"
         ),
         CheckConstraint("(status = 'done') = (completed_at IS NOT NULL)", name="done_has_completed_at"),
+        CheckConstraint(
+            "(status = 'cancelled') = (cancelled_at IS NOT NULL AND cancellation_motivation IS NOT NULL)",
+            name="cancelled_has_motivation",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,6 +180,10 @@ class DecommissioningPlan(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A cancelled plan (the avveckling called off): who, when and why; NULL while it is not cancelled.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    cancellation_motivation: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -196,6 +204,9 @@ class PdfJob(Base):
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[bytes | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Renewed by the worker as pages are laid out; a running job whose heartbeat is older than
+    # PDF_JOB_STALE_SECONDS lost its worker (a restart) and is marked failed when read.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint("status IN ('running', 'done', 'failed')", name="status_code"),)
 

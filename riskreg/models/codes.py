@@ -117,6 +117,7 @@ class InformationDisposition(StrEnum):
 class DecommissioningStatus(StrEnum):
     PLANNED = "planned"
     DONE = "done"
+    CANCELLED = "cancelled"  # the risk owner (or CISO) called the avveckling off, with a motivation
 
 
 class ImportStatus(StrEnum):

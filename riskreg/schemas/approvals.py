@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from riskreg.models.codes import ConditionStatus, Decision, InformationDisposition, RequestStatus
+from riskreg.models.codes import (
+    ConditionStatus,
+    Decision,
+    DecommissioningStatus,
+    InformationDisposition,
+    RequestStatus,
+)
 from riskreg.schemas import Base, code, ident, query_ident, text
 
 TEXT = 10000
@@ -168,6 +174,7 @@ class ApprovalQueueItemOut(Base):
     org_unit = fields.String()
     risk_owner_id = fields.Integer(allow_none=True)
     risk_owner_name = fields.String(allow_none=True)
+    system_owner_id = fields.Integer(allow_none=True)
     system_owner_name = fields.String(allow_none=True)
     profile = fields.String(allow_none=True)
     bands = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -202,14 +209,22 @@ class DecommissioningPlanOut(Base):
     target_system_id = fields.Integer(allow_none=True)
     retention_decision = fields.String()
     note = fields.String()
-    status = fields.String(validate=validate.OneOf(["planned", "done"]))
+    status = fields.String(validate=validate.OneOf([s.value for s in DecommissioningStatus]))
     created_by_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancelled_by_id = fields.Integer(allow_none=True)
+    cancellation_motivation = fields.String(allow_none=True)
     version = fields.Integer()
 
 
 class DecommissioningCompleteIn(Base):
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class DecommissioningCancelIn(Base):
+    motivation = text(TEXT, required=True)
     version = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
 
 
@@ -227,6 +242,9 @@ class ApprovalPrintOut(Base):
     created_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
     selection = fields.Dict()
+    heartbeat_at = fields.DateTime(
+        allow_none=True, metadata={"description": "the worker's last sign of life while running"}
+    )
 
 
 class ApprovalVerifyQuery(Base):

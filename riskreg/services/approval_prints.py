@@ -1,27 +1,38 @@
 """Printing decisions: one decision's PDF, and batch prints (a förvaltning's or a selection's current
-decisions as one PDF) run as a job whose progress can be followed and whose result is downloaded."""
+decisions as one PDF) run as a job whose progress can be followed and whose result is downloaded.
+
+A batch runs in a daemon thread of the process that took the request. The job row is the truth: the worker
+writes its progress and a heartbeat as pages are laid out. A worker that dies with its process (a restart)
+leaves a job ``running`` whose heartbeat grows old; reading such a job (``get_job``) marks it ``failed``
+with an explanation, and ``restart`` starts the same selection again as a new job."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import quote
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from riskreg import audit, permissions
 from riskreg.actor import Actor
 from riskreg.errors import NotAllowed, NotFound, RuleViolation
 from riskreg.models import Approval, OrgUnit, PdfJob, System
+from riskreg.models.base import utcnow
 from riskreg.pdf import Printable, render
+from riskreg.search import fold
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1000  # a whole region is ~670 decisions; memory grows ~0.3 MB per decision
 PROGRESS_EVERY = 10
+HEARTBEAT_EVERY = 2.0  # seconds: progress and heartbeat are written at least this often while pages come
+STALE_SECONDS = 120  # default of PDF_JOB_STALE_SECONDS: a running job without a heartbeat this long is dead
 
 
 def verify_url(reference: str) -> str:
@@ -125,6 +136,7 @@ def start(
         done=0,
         total=len(ids),
         selection={"org_unit_id": org_unit_id, "approval_ids": ids, "chosen": bool(approval_ids)},
+        heartbeat_at=utcnow(),
     )
     session.add(job)
     session.flush()
@@ -134,13 +146,121 @@ def start(
     return job
 
 
+def stale_before():
+    seconds = STALE_SECONDS
+    if has_app_context():
+        seconds = current_app.config.get("PDF_JOB_STALE_SECONDS", STALE_SECONDS)
+    return utcnow() - timedelta(seconds=int(seconds))
+
+
+INTERRUPTED = _l(
+    "The print was interrupted (its server process stopped) and no PDF was made. Start it again."
+)
+
+
+def fail_if_stale(session: Session, actor: Actor, job: PdfJob) -> bool:
+    """A running job whose worker stopped answering (no heartbeat for PDF_JOB_STALE_SECONDS) is marked
+    failed, with an explanation, so that its page stops waiting. One UPDATE … WHERE status = 'running' AND
+    the heartbeat is old: a worker that is alive, or another request that got there first, wins. True when
+    this call marked it (the caller commits)."""
+    if job.status != "running":
+        return False
+    limit = stale_before()
+    beat = job.heartbeat_at or job.created_at
+    if beat is not None and beat >= limit:
+        return False
+    marked = session.execute(
+        update(PdfJob)
+        .where(
+            PdfJob.id == job.id,
+            PdfJob.status == "running",
+            or_(PdfJob.heartbeat_at.is_(None), PdfJob.heartbeat_at < limit),
+        )
+        .values(status="failed", error=str(INTERRUPTED), finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(job)
+    if marked != 1:
+        return False
+    audit.record(session, actor, "pdf_job", job.id, "fail", {"status": "running"},
+                 {"status": "failed", "reason": "stale"})
+    return True
+
+
 def get_job(session: Session, actor: Actor, job_id: int) -> PdfJob:
+    """The actor's own print job (NotFound, NotAllowed); a job whose worker died is marked failed here
+    (flushed; the caller commits)."""
     job = session.get(PdfJob, job_id)
     if job is None:
         raise NotFound(_l("Print job %(id)s does not exist.", id=job_id))
     if job.created_by_id != actor.user_id:
         raise NotAllowed(_l("The print job belongs to someone else."))
+    fail_if_stale(session, actor, job)
     return job
+
+
+def restart(session: Session, actor: Actor, job_id: int) -> PdfJob:
+    """Start a failed print again as a new job: the same chosen decisions, or the org unit's (or all)
+    current decisions as they are now. NotFound, NotAllowed; RuleViolation unless the job failed."""
+    job = get_job(session, actor, job_id)
+    if job.status != "failed":
+        raise RuleViolation(_l("Only a failed print is started again."), code="not_failed")
+    chosen = job.selection.get("chosen")
+    return start(
+        session,
+        actor,
+        org_unit_id=None if chosen else job.selection.get("org_unit_id"),
+        approval_ids=list(job.selection.get("approval_ids") or []) if chosen else None,
+    )
+
+
+def printable_decisions(
+    session: Session,
+    actor: Actor,
+    *,
+    org_unit_id: int | None = None,
+    q: str = "",
+    page_no: int = 1,
+    per_page: int = 50,
+) -> tuple[list, int]:
+    """One page of the current decisions the actor may print (their report scope), by system name, to
+    choose a selection from: narrowed to an org unit and to systems whose name contains ``q`` (folded, so
+    å/ä/ö and case do not matter). Rows of (approval id, reference, decision, decided_at, valid_until,
+    system id, system name, org unit name); and how many there are."""
+    user = actor.user
+    if not may_print(user):
+        raise NotAllowed(
+            _l("Printing decisions is for the CISO, DPO, admins, auditors and the systems' owners.")
+        )
+    where = [permissions.report_scope(user), System.current_approval_id.is_not(None)]
+    if org_unit_id:
+        where.append(System.org_unit_id == org_unit_id)
+    needle = fold(q or "")[:200]
+    if needle:
+        where.append(System.search_key.contains(needle, autoescape=True))
+    stmt = (
+        select(
+            Approval.id,
+            Approval.reference,
+            Approval.decision,
+            Approval.decided_at,
+            Approval.valid_until,
+            System.id.label("system_id"),
+            System.name.label("system_name"),
+            OrgUnit.name.label("org_unit"),
+        )
+        .select_from(System)
+        .join(Approval, Approval.id == System.current_approval_id)
+        .join(OrgUnit, OrgUnit.id == System.org_unit_id)
+        .where(*where)
+    )
+    total = session.execute(
+        select(func.count()).select_from(System).where(*where)
+    ).scalar_one()
+    rows = session.execute(
+        stmt.order_by(System.name, System.id).limit(per_page).offset((max(page_no, 1) - 1) * per_page)
+    ).all()
+    return rows, total
 
 
 def load_printables(session: Session, ids: list[int]) -> list[Printable]:
@@ -175,11 +295,34 @@ def launch(app: Flask, session: Session, job: PdfJob) -> None:
     if app.config.get("PDF_JOBS_INLINE"):
 
         def report(n: int) -> None:
-            job.done = n
+            job.done, job.heartbeat_at = n, utcnow()
 
         run(session, job, report)
         return
     threading.Thread(target=_work, args=(app, job.id), name=f"pdf-job-{job.id}", daemon=True).start()
+
+
+class Heartbeat:
+    """Writes a job's progress and heartbeat in a short transaction of its own, every PROGRESS_EVERY
+    decisions or HEARTBEAT_EVERY seconds, whichever comes first (best effort: the work goes on if a write
+    fails)."""
+
+    def __init__(self, engine, job_id: int):
+        self.engine, self.job_id, self.last = engine, job_id, 0.0
+
+    def __call__(self, n: int, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and n % PROGRESS_EVERY and now - self.last < HEARTBEAT_EVERY:
+            return
+        self.last = now
+        try:
+            with Session(self.engine) as progress:
+                progress.execute(
+                    update(PdfJob).where(PdfJob.id == self.job_id).values(done=n, heartbeat_at=utcnow())
+                )
+                progress.commit()
+        except Exception as exc:  # noqa: BLE001 - progress is a courtesy, the work must go on
+            log.debug("progress of print job %s not written: %s", self.job_id, exc)
 
 
 def _work(app: Flask, job_id: int) -> None:
@@ -187,24 +330,21 @@ def _work(app: Flask, job_id: int) -> None:
 
     with app.app_context():
         session = db.session
-
-        def report(n: int) -> None:
-            if n % PROGRESS_EVERY == 0:
-                with Session(db.engine) as progress:
-                    progress.execute(update(PdfJob).where(PdfJob.id == job_id).values(done=n))
-                    progress.commit()
+        report = Heartbeat(db.engine, job_id)
 
         try:
+            report(0, force=True)
             job = session.get(PdfJob, job_id)
             items = load_printables(session, list(job.selection["approval_ids"]))
             # End the read before the long render: on SQLite an open read transaction makes every
             # writer (the progress updates, other requests) wait until it times out.
             session.rollback()
+            report(0, force=True)
             data = render(items, progress=report)
             session.execute(
                 update(PdfJob)
                 .where(PdfJob.id == job_id)
-                .values(result=data, done=len(items), status="done", finished_at=_now())
+                .values(result=data, done=len(items), status="done", finished_at=_now(), heartbeat_at=_now())
             )
             session.commit()
         except Exception as exc:  # noqa: BLE001 - the job records its failure; the page shows it

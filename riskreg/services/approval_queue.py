@@ -33,6 +33,7 @@ class QueueItem:
     org_unit: str
     risk_owner_id: int | None
     risk_owner_name: str | None
+    system_owner_id: int | None
     system_owner_name: str | None
     profile: str | None
     risk_analysis_id: int | None
@@ -94,6 +95,7 @@ def page(
             OrgUnit.name,
             System.risk_owner_id,
             risk_owner.name,
+            System.system_owner_id,
             system_owner.name,
             Classification.confidentiality,
             Classification.integrity,
@@ -112,7 +114,8 @@ def page(
         .offset((page_no - 1) * per_page)
     )
     items = []
-    for rid, at, sid, name, crit, unit, ro_id, ro_name, so_name, k, r, t, ra_id in session.execute(stmt):
+    rows = session.execute(stmt)
+    for rid, at, sid, name, crit, unit, ro_id, ro_name, so_id, so_name, k, r, t, ra_id in rows:
         items.append(
             QueueItem(
                 request_id=rid,
@@ -124,6 +127,7 @@ def page(
                 org_unit=unit,
                 risk_owner_id=ro_id,
                 risk_owner_name=ro_name,
+                system_owner_id=so_id,
                 system_owner_name=so_name,
                 profile=f"{k}-{r}-{t}" if k is not None else None,
                 risk_analysis_id=ra_id,

@@ -30,13 +30,22 @@ from riskreg.models import (
     ApprovalRequest,
     ApprovalRevocation,
     Classification,
+    DecommissioningPlan,
     MajorChange,
     ReferenceCounter,
     Risk,
     System,
     User,
 )
-from riskreg.models.codes import ConditionStatus, Decision, Lifecycle, RecordStatus, RequestStatus, Stage
+from riskreg.models.codes import (
+    ConditionStatus,
+    Decision,
+    DecommissioningStatus,
+    Lifecycle,
+    RecordStatus,
+    RequestStatus,
+    Stage,
+)
 from riskreg.services import approval_snapshot as content
 
 MOTIVATION_MAX = 10_000
@@ -152,6 +161,50 @@ def _refuse_missing(missing: list[Missing]) -> None:
     )
 
 
+# ------------------------------------------------------------------ decommissioning in the way
+
+
+BEING_DECOMMISSIONED_MESSAGE = _l(
+    "The system is being decommissioned according to a decommissioning plan; no decision can be requested "
+    "until the risk owner (or the CISO) cancels the plan."
+)
+GONE = (Lifecycle.BEING_DECOMMISSIONED, Lifecycle.DECOMMISSIONED)
+
+
+def open_plan_id(session: Session, system_id: int) -> int | None:
+    """The system's decommissioning plan that is neither carried out nor cancelled, if any."""
+    return session.execute(
+        select(DecommissioningPlan.id)
+        .where(
+            DecommissioningPlan.system_id == system_id,
+            DecommissioningPlan.status == DecommissioningStatus.PLANNED,
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def lifecycle_before_rejection(session: Session, rejection: Approval | None) -> Lifecycle:
+    """The lifecycle a system had before a rejection put it under decommissioning: as the rejection's
+    snapshot recorded it, or (when that one already found it being decommissioned, e.g. a second
+    rejection) as the latest earlier decision recorded it; ``in_operation`` when none tells."""
+    if rejection is None:
+        return Lifecycle.IN_OPERATION
+    decisions = session.execute(
+        select(Approval.snapshot)
+        .where(Approval.system_id == rejection.system_id, Approval.decided_at <= rejection.decided_at)
+        .order_by(Approval.decided_at.desc(), Approval.id.desc())
+        .limit(20)
+    ).scalars()
+    for snapshot in decisions:
+        try:
+            value = Lifecycle(((snapshot or {}).get("system") or {}).get("lifecycle"))
+        except ValueError:
+            continue
+        if value not in GONE:
+            return value
+    return Lifecycle.IN_OPERATION
+
+
 # ------------------------------------------------------------------ request
 
 
@@ -170,6 +223,12 @@ def request(session: Session, actor: Actor, system_id: int, note: str = "") -> A
     if system.lifecycle == Lifecycle.DECOMMISSIONED:
         raise RuleViolation(
             _l("The system is decommissioned; no decision can be requested."), code="decommissioned"
+        )
+    if system.lifecycle == Lifecycle.BEING_DECOMMISSIONED and open_plan_id(session, system.id) is not None:
+        raise RuleViolation(
+            BEING_DECOMMISSIONED_MESSAGE,
+            fields={"lifecycle": [BEING_DECOMMISSIONED_MESSAGE]},
+            code="being_decommissioned",
         )
     if len(note) > MOTIVATION_MAX:
         raise RuleViolation(_l("The input is invalid."), fields={"note": [_l("At most 10000 characters.")]})
@@ -288,7 +347,11 @@ def _as_date(value) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def _parse(decision, motivation, valid_until, conditions, accepted_risks, accepted_risk_ids) -> DecisionInput:
+def _parse(
+    decision, motivation, valid_until, conditions, accepted_risks, accepted_risk_ids, default_responsible=None
+) -> DecisionInput:
+    """The decision's input as plain values. A condition that names no responsible person gets
+    ``default_responsible`` (the system owner): each condition has someone to follow it up."""
     try:
         code = Decision(str(decision))
     except ValueError:
@@ -315,7 +378,7 @@ def _parse(decision, motivation, valid_until, conditions, accepted_risks, accept
             due = None
             data.problem(f"conditions.{i}.due_on", _l("Give a date as YYYY-MM-DD."))
         data.conditions.append(
-            {"text": text, "due_on": due, "responsible_id": cond.get("responsible_id") or None}
+            {"text": text, "due_on": due, "responsible_id": cond.get("responsible_id") or default_responsible}
         )
     return data
 
@@ -341,7 +404,7 @@ def _check_validity(data: DecisionInput, today: date) -> None:
         )
 
 
-def _check_conditions(session: Session, data: DecisionInput, today: date) -> None:
+def _check_conditions(session: Session, data: DecisionInput, today: date, explicit: bool = False) -> None:
     if data.decision == Decision.APPROVED_WITH_CONDITIONS and not data.conditions:
         data.problem("conditions", _l("An approval with conditions needs at least one condition."))
     if data.decision != Decision.APPROVED_WITH_CONDITIONS and data.conditions:
@@ -364,9 +427,11 @@ def _check_conditions(session: Session, data: DecisionInput, today: date) -> Non
             data.problem(f"conditions.{i}.due_on", _l("The due date cannot be in the past."))
         if cond["responsible_id"] is not None and cond["responsible_id"] not in active:
             data.problem(f"conditions.{i}.responsible_id", _l("No such active user."))
+        elif cond["responsible_id"] is None and explicit:
+            data.problem(f"conditions.{i}.responsible_id", _l("Choose who is responsible for the condition."))
 
 
-def _check_risks(data: DecisionInput, risks: list[Risk]) -> None:
+def _check_risks(data: DecisionInput, risks: list[Risk], explicit: bool = False) -> None:
     by_id = {r.id: r for r in risks}
     foreign = sorted(rid for rid in data.accepted if rid not in by_id)
     if foreign:
@@ -399,6 +464,12 @@ def _check_risks(data: DecisionInput, risks: list[Risk]) -> None:
         )
     for rid in data.accepted:
         if rid in by_id and not data.accepted[rid]:
+            if explicit:  # each accepted risk its own motivation, not the decision's
+                data.problem(
+                    f"accepted_risks.{rid}",
+                    _l("Say why %(title)s is accepted.", title=by_id[rid].title),
+                )
+                continue
             data.accepted[rid] = data.motivation
         if len(data.accepted[rid]) > MOTIVATION_MAX:
             data.problem(f"accepted_risks.{rid}", _l("At most 10000 characters."))
@@ -415,6 +486,7 @@ def decide(
     conditions: Iterable[Mapping] = (),
     accepted_risks: Mapping[int, str] | None = None,
     accepted_risk_ids: Iterable[int] | None = None,
+    explicit: bool = False,
 ) -> Approval:
     """Record the named risk owner's decision on a system awaiting one.
 
@@ -422,8 +494,12 @@ def decide(
     the system must await a decision; the prerequisites must still hold; approving needs every residual
     risk >= ACCEPTANCE_THRESHOLD accepted explicitly, with a motivation (the decision's when none is given
     per risk), and accepts only risks of the system's current analysis; conditions (only with
-    ``approved_with_conditions``, at least one) each need a text and a due date not in the past;
-    ``valid_until`` defaults to APPROVAL_VALIDITY_YEARS, may be shorter, must end after today.
+    ``approved_with_conditions``, at least one) each need a text and a due date not in the past, and
+    have a responsible person (the system owner when none is named). With ``explicit`` (the decision
+    page) nothing is filled in: each accepted risk needs its own motivation and each condition its named
+    responsible person. ``valid_until`` defaults to APPROVAL_VALIDITY_YEARS, may be shorter, must end
+    after today. Approving a system under an open decommissioning plan is refused (the plan is cancelled
+    first); approving one a rejection left being decommissioned gives it back its earlier lifecycle.
     Any broken rule raises RuleViolation naming each problem, and nothing is written.
     """
     system = get_system(session, system_id, for_update=True)
@@ -436,7 +512,20 @@ def decide(
             _l("The system is not awaiting a decision: a decision must be requested first."),
             code="not_awaiting_decision",
         )
-    data = _parse(decision, motivation, valid_until, conditions, accepted_risks, accepted_risk_ids)
+    data = _parse(
+        decision,
+        motivation,
+        valid_until,
+        conditions,
+        accepted_risks,
+        accepted_risk_ids,
+        default_responsible=None if explicit else _active_system_owner(session, system),
+    )
+    if data.decision in APPROVING and open_plan_id(session, system.id) is not None:
+        raise RuleViolation(
+            _l("The system is being decommissioned according to a plan; cancel the plan before approving."),
+            code="being_decommissioned",
+        )
     records = content.Records(session, system)
     missing = prerequisites(session, system, records)
     if missing:
@@ -447,8 +536,8 @@ def decide(
     elif len(data.motivation) > MOTIVATION_MAX:
         data.problem("motivation", _l("At most 10000 characters."))
     _check_validity(data, today)
-    _check_conditions(session, data, today)
-    _check_risks(data, records.risks)
+    _check_conditions(session, data, today, explicit)
+    _check_risks(data, records.risks, explicit)
     if data.problems:
         summary = "; ".join(str(m) for key in sorted(data.problems) for m in data.problems[key])
         raise RuleViolation(
@@ -457,6 +546,13 @@ def decide(
             code="decision_refused",
         )
     return _record(session, actor, system, req, records, data)
+
+
+def _active_system_owner(session: Session, system: System) -> int | None:
+    if system.system_owner_id is None:
+        return None
+    owner = session.get(User, system.system_owner_id)
+    return owner.id if owner is not None and owner.active else None
 
 
 def _record(
@@ -521,11 +617,21 @@ def _record(
     session.flush()
     set_committed_value(approval, "revocation", None)  # a new decision has none; no query to find out
     req.status, req.closed_at = RequestStatus.DECIDED, now
+    previous = session.get(Approval, system.current_approval_id) if system.current_approval_id else None
     system.current_approval_id = approval.id
     system.open_request_id = None
     before_lifecycle = system.lifecycle
     if data.decision == Decision.REJECTED and system.lifecycle != Lifecycle.DECOMMISSIONED:
         system.lifecycle = Lifecycle.BEING_DECOMMISSIONED
+    elif (
+        data.decision in APPROVING
+        and system.lifecycle == Lifecycle.BEING_DECOMMISSIONED
+        and previous is not None
+        and previous.decision == Decision.REJECTED
+    ):
+        # the rejection put the system under decommissioning (no plan was made, or it was cancelled):
+        # this approval takes it back to where it was, so it counts again in coverage and reminders
+        system.lifecycle = lifecycle_before_rejection(session, previous)
     session.flush()
     audit.record(
         session,

@@ -32,6 +32,7 @@ from riskreg.models.codes import (
     Role,
     Stage,
 )
+from riskreg.services import approvals
 
 LIST_LIMIT = 20
 # Stages where the system owner has something to do (besides the dated items below).
@@ -153,9 +154,11 @@ def due_items(session: Session, where, today: date, actor: Actor) -> list[dict]:
 
 
 def _risk_owner_panel(session: Session, user: User, today: date) -> dict:
+    """The requests waiting for the risk owner (oldest first; a system they also own is marked, as they may
+    not decide on it), the overdue conditions of their decisions, and their systems by stage."""
     waiting = (System.risk_owner_id == user.id, System.open_request_id.is_not(None))
     rows = session.execute(
-        select(System.id, System.name, ApprovalRequest.requested_at)
+        select(System.id, System.name, ApprovalRequest.requested_at, System.system_owner_id)
         .join(ApprovalRequest, ApprovalRequest.id == System.open_request_id)
         .where(*waiting)
         .order_by(ApprovalRequest.requested_at, System.id)
@@ -171,12 +174,15 @@ def _risk_owner_panel(session: Session, user: User, today: date) -> dict:
                 "name": name,
                 "requested_at": at,
                 "days": (today - at.date()).days if at else None,
+                "own_system": owner_id == user.id,
             }
-            for sid, name, at in rows
+            for sid, name, at, owner_id in rows
         ],
         "waiting_total": total,
         "decided_stages": stages,
         "decided_total": sum(stages.values()),
+        "overdue_conditions": approvals.overdue_conditions(session, today, decided, limit=LIST_LIMIT),
+        "overdue_conditions_total": approvals.count_overdue_conditions(session, today, decided),
     }
 
 

@@ -1,7 +1,12 @@
 """Avveckling: after a rejection, a plan says when the system goes, who is responsible and what happens to
 its information (archived, transferred to another system, or deleted per a retention decision); the
 system's lifecycle becomes ``being_decommissioned`` and, when the plan is carried out, ``decommissioned``.
-Its history stays readable."""
+Its history stays readable.
+
+The risk owner (or the CISO) may call the avveckling off: the plan is cancelled with a motivation (it stays
+in the history) and the lifecycle goes back to what it was before the rejection, so that the system counts
+again and a new decision can be requested. While a plan is open no decision is requested (approvals.request)
+and, the other way round, no plan is made while a decision is requested."""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from riskreg.models.codes import (
     Lifecycle,
     RequestStatus,
 )
-from riskreg.services.approvals import get_system
+from riskreg.services.approvals import get_system, lifecycle_before_rejection
 
 TEXT_MAX = 10_000
 
@@ -30,6 +35,11 @@ TEXT_MAX = 10_000
 def can_plan(user: User | None, system: System) -> bool:
     """The system owner (or an admin) and the system's risk owner plan and carry out the avveckling."""
     return bool(user and (permissions.can_edit_system(user, system) or user.id == system.risk_owner_id))
+
+
+def can_cancel(user: User | None, system: System) -> bool:
+    """Calling the avveckling off is the risk owner's (who rejected) or the CISO's, as a revocation is."""
+    return permissions.can_revoke(user, system)
 
 
 def plans_of(system_id: int):
@@ -111,7 +121,8 @@ def plan(
     note: str = "",
 ) -> DecommissioningPlan:
     """Plan the avveckling of a rejected system. NotFound, NotAllowed (only its owners); RuleViolation
-    when the current decision is not a rejection, a plan is already open, or the plan is incomplete
+    when the current decision is not a rejection, a plan is already open, a new decision is requested
+    (the risk owner decides on it first, or the request is withdrawn), or the plan is incomplete
     (a date not in the past, an active responsible, a disposition; a transfer names its receiving system,
     a deletion its retention decision)."""
     system = get_system(session, system_id, for_update=True)
@@ -126,6 +137,14 @@ def plan(
         raise RuleViolation(_l("The system is already decommissioned."), code="decommissioned")
     if open_plan(session, system.id) is not None:
         raise RuleViolation(_l("The system already has a decommissioning plan."), code="plan_exists")
+    if system.open_request_id is not None:
+        raise RuleViolation(
+            _l(
+                "A new decision is requested for the system; the risk owner decides on it (or the request is "
+                "withdrawn) before a decommissioning plan is made."
+            ),
+            code="decision_requested",
+        )
     code = _check(
         session,
         system,
@@ -172,7 +191,7 @@ def complete(
     session: Session, actor: Actor, plan_id: int, *, version: int | None = None
 ) -> DecommissioningPlan:
     """The plan is carried out: the system is decommissioned (it keeps its history). NotFound,
-    NotAllowed, Conflict (stale version), RuleViolation when the plan is already done."""
+    NotAllowed, Conflict (stale version), RuleViolation when the plan is already done or cancelled."""
     row = session.get(DecommissioningPlan, plan_id)
     if row is None:
         raise NotFound(_l("Decommissioning plan %(id)s does not exist.", id=plan_id))
@@ -183,6 +202,8 @@ def complete(
         raise Conflict(_l("The plan has changed meanwhile."), fields={"version": [str(row.version)]})
     if row.status == DecommissioningStatus.DONE:
         raise RuleViolation(_l("The plan is already carried out."), code="already_done")
+    if row.status == DecommissioningStatus.CANCELLED:
+        raise RuleViolation(_l("The plan is cancelled."), code="cancelled")
     row.status, row.completed_at = DecommissioningStatus.DONE, actor.at()
     before = system.lifecycle
     system.lifecycle = Lifecycle.DECOMMISSIONED
@@ -212,4 +233,54 @@ def complete(
     audit.record(
         session, actor, "system", system.id, "update", {"lifecycle": before}, {"lifecycle": system.lifecycle}
     )
+    return row
+
+
+def cancel(
+    session: Session, actor: Actor, plan_id: int, *, motivation: str, version: int | None = None
+) -> DecommissioningPlan:
+    """The risk owner (or the CISO) calls the avveckling off with a motivation: the plan is kept, marked
+    cancelled (who, when, why), and the system's lifecycle goes back to what it was before the rejection
+    (normally ``in_operation``). NotFound, NotAllowed, Conflict (stale version); RuleViolation when the
+    plan is carried out or cancelled already, or the motivation is missing."""
+    row = session.get(DecommissioningPlan, plan_id)
+    if row is None:
+        raise NotFound(_l("Decommissioning plan %(id)s does not exist.", id=plan_id))
+    system = get_system(session, row.system_id, for_update=True)
+    if not can_cancel(actor.user, system):
+        raise NotAllowed(_l("Only the system's risk owner or the CISO cancels a decommissioning plan."))
+    if version is not None and version != row.version:
+        raise Conflict(_l("The plan has changed meanwhile."), fields={"version": [str(row.version)]})
+    if row.status == DecommissioningStatus.DONE:
+        raise RuleViolation(
+            _l("The plan is carried out: the system is decommissioned."), code="already_done"
+        )
+    if row.status == DecommissioningStatus.CANCELLED:
+        raise RuleViolation(_l("The plan is cancelled already."), code="already_cancelled")
+    motivation = (motivation or "").strip()
+    if not motivation or len(motivation) > TEXT_MAX:
+        message = _l("At most 10000 characters.")
+        if not motivation:
+            message = _l("Give the motivation for cancelling the plan.")
+        raise RuleViolation(message, fields={"motivation": [message]})
+    before = audit.columns_of(row)
+    row.status = DecommissioningStatus.CANCELLED
+    row.cancelled_at, row.cancelled_by_id, row.cancellation_motivation = actor.at(), actor.user_id, motivation
+    before_lifecycle = system.lifecycle
+    if system.lifecycle == Lifecycle.BEING_DECOMMISSIONED:
+        rejection = session.get(Approval, row.approval_id) if row.approval_id else None
+        system.lifecycle = lifecycle_before_rejection(session, rejection)
+    session.flush()
+    b, a = audit.changed(before, audit.columns_of(row))
+    audit.record(session, actor, "decommissioning_plan", row.id, "cancel", b, a)
+    if system.lifecycle != before_lifecycle:
+        audit.record(
+            session,
+            actor,
+            "system",
+            system.id,
+            "update",
+            {"lifecycle": before_lifecycle},
+            {"lifecycle": system.lifecycle},
+        )
     return row

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, current_app, jsonify
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, select
 from sqlalchemy.orm import selectinload
 
@@ -47,6 +48,7 @@ from riskreg.schemas.approvals import (
     ApprovalVerifyQuery,
     ConditionFulfilIn,
     ConditionReopenIn,
+    DecommissioningCancelIn,
     DecommissioningCompleteIn,
     DecommissioningPlanIn,
     DecommissioningPlanOut,
@@ -422,6 +424,21 @@ def complete_plan(plan_id: int):
     )
 
 
+@route(
+    "/decommissioning-plans/<int:plan_id>/cancel",
+    "POST",
+    summary="Cancel a decommissioning plan (risk owner or CISO); the lifecycle goes back",
+    body=DecommissioningCancelIn,
+    response=DecommissioningPlanOut,
+    errors=(403, 409, 422),
+    tag=TAG,
+)
+def cancel_plan(plan_id: int):
+    return perform(
+        decommissioning.cancel, plan_id, DecommissioningCancelIn(), dump=DecommissioningPlanOut().dump
+    )
+
+
 # ------------------------------------------------------------------ batch prints
 
 
@@ -457,7 +474,26 @@ def start_print():
     tag=TAG,
 )
 def get_print(job_id: int):
-    return jsonify(ApprovalPrintOut().dump(prints.get_job(db.session, current_actor(), job_id)))
+    job = prints.get_job(db.session, current_actor(), job_id)  # a job whose worker died is marked failed
+    db.session.commit()
+    return jsonify(ApprovalPrintOut().dump(job))
+
+
+@route(
+    "/approval-prints/<int:job_id>/restart",
+    "POST",
+    summary="Start a failed print job again (a new job for the same selection)",
+    response=ApprovalPrintOut,
+    status=201,
+    errors=(403, 422),
+    tag=TAG,
+)
+def restart_print(job_id: int):
+    job = prints.restart(db.session, current_actor(), job_id)
+    db.session.commit()
+    prints.launch(current_app._get_current_object(), db.session, job)
+    db.session.commit()
+    return created(ApprovalPrintOut().dump(job))
 
 
 @route(
@@ -469,8 +505,9 @@ def get_print(job_id: int):
 )
 def print_pdf(job_id: int):
     job = prints.get_job(db.session, current_actor(), job_id)
+    db.session.commit()
     if job.status != "done" or job.result is None:
-        raise Conflict("The print job is not finished.")
+        raise Conflict(_l("The print job is not finished."), code="not_finished")
     return pdf_response(job.result, f"beslut-{job.id}.pdf")
 
 

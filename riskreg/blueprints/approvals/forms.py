@@ -104,6 +104,14 @@ class PlanForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=10000)], render_kw={"rows": 2})
 
 
+class CancelPlanForm(FlaskForm):
+    motivation = TextAreaField(
+        _l("Why the decommissioning is cancelled"),
+        validators=[DataRequired(_l("Give the motivation for cancelling the plan.")), Length(max=10000)],
+        render_kw={"rows": 3},
+    )
+
+
 class PrintForm(FlaskForm):
     org_unit_id = SelectField(_l("Org unit"), coerce=optional_int, validate_choice=False)
 

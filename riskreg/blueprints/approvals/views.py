@@ -16,10 +16,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from riskreg import lifecycle, permissions
+from riskreg import labels, lifecycle, permissions
 from riskreg.blueprints.approvals import bp
 from riskreg.blueprints.approvals.api import pdf_response, verification
 from riskreg.blueprints.approvals.forms import (
+    CancelPlanForm,
     DecisionForm,
     EmptyForm,
     FulfilForm,
@@ -30,7 +31,7 @@ from riskreg.blueprints.approvals.forms import (
     RevokeForm,
     VerifyForm,
 )
-from riskreg.errors import DomainError, NotAllowed
+from riskreg.errors import DomainError, NotAllowed, RuleViolation
 from riskreg.extensions import db
 from riskreg.models import (
     Approval,
@@ -272,9 +273,13 @@ def queue_page():
     page_no = max(request.args.get("page", 1, type=int) or 1, 1)
     items, total = queue.page(db.session, clause, today, page_no, PER_PAGE)
     owner = db.session.get(User, risk_owner_id) if risk_owner_id else None
+    # why the user may not decide on a row (a queue item carries the owners' ids as a system does)
+    refusals = {item.request_id: permissions.decide_refusal(current_user, item) for item in items}
     return render_template(
         "approvals/queue.html",
         items=items,
+        refusals=refusals,
+        own_system_message=service.refusal_message("own_system"),
         total=total,
         page=page_no,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
@@ -360,8 +365,16 @@ def system_page(system_id: int, request_form: RequestForm | None = None, status:
     history = db.session.execute(service.history(db.session, system.id).limit(50)).scalars().all()
     plan = decommissioning.open_plan(db.session, system.id)
     can_edit = permissions.can_edit_system(current_user, system)
-    may_request = can_edit and open_request is None and system.lifecycle != Lifecycle.DECOMMISSIONED
+    # under an open decommissioning plan no decision is requested (the plan is cancelled first)
+    held_by_plan = plan is not None and system.lifecycle == Lifecycle.BEING_DECOMMISSIONED
+    may_request = (
+        can_edit
+        and open_request is None
+        and system.lifecycle != Lifecycle.DECOMMISSIONED
+        and not held_by_plan
+    )
     refusal = permissions.decide_refusal(current_user, system)
+    overdue = service.overdue_conditions(db.session, today, System.id == system.id)
     return render_template(
         "approvals/system.html",
         system=system,
@@ -382,6 +395,9 @@ def system_page(system_id: int, request_form: RequestForm | None = None, status:
         withdraw_form=EmptyForm(),
         state=service.approval_state(current, system, today, db.session) if current else None,
         can_plan=decommissioning.can_plan(current_user, system),
+        held_by_plan=held_by_plan,
+        held_message=service.BEING_DECOMMISSIONED_MESSAGE,
+        overdue=overdue,
     ), status
 
 
@@ -433,6 +449,7 @@ def _decision_context(system: System, today):
         "records": records,
         "threshold": content.acceptance_threshold(),
         "default_valid_until": service.default_valid_until(today),
+        "validity_years": int(current_app.config["APPROVAL_VALIDITY_YEARS"]),
         "open_request": db.session.get(ApprovalRequest, system.open_request_id)
         if system.open_request_id
         else None,
@@ -448,22 +465,29 @@ def _band_counts(risks) -> list[tuple[str, int]]:
 
 
 def _risk_answers(risks) -> tuple[dict[int, str], dict[int, dict]]:
+    """The ticked risks with the motivation written beside each (the service requires one per risk on
+    this page), and what was answered, to show again."""
     accepted, answers = {}, {}
     for r in risks:
         ticked = request.form.get(f"accept-{r.id}") == "on"
         motivation = (request.form.get(f"accept-{r.id}-motivation") or "").strip()[:10000]
-        answers[r.id] = {"ticked": ticked, "motivation": motivation}
+        answers[r.id] = {"ticked": ticked, "motivation": motivation, "errors": []}
         if ticked:
             accepted[r.id] = motivation
     return accepted, answers
 
 
-def _place_errors(form: DecisionForm, exc: DomainError) -> list[str]:
-    """Put the service's problems on the form's fields; return those that belong to no field."""
+def _place_errors(form: DecisionForm, exc: DomainError, answers: dict[int, dict]) -> list[str]:
+    """Put the service's problems on the form's fields (a risk's beside its motivation); return those
+    that belong to no field."""
     general = []
     for key, messages in exc.fields.items():
         parts = str(key).split(".")
         target = None
+        risk_id = int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None
+        if parts[0] == "accepted_risks" and risk_id in answers:
+            answers[risk_id]["errors"] += [str(m) for m in messages]
+            continue
         if parts[0] in ("decision", "motivation", "valid_until"):
             target = getattr(form, parts[0])
         elif (
@@ -501,6 +525,8 @@ def decide(system_id: int):
     ctx = _decision_context(system, today)
     if request.method == "GET":
         form.valid_until.data = ctx["default_valid_until"]
+        for sub in form.conditions:  # each condition names who follows it up: the system owner unless changed
+            sub.form.responsible_id.data = system.system_owner_id
     accepted, answers = _risk_answers(ctx["high_risks"]) if request.method == "POST" else ({}, {})
     general: list[str] = []
     if form.validate_on_submit():
@@ -524,12 +550,13 @@ def decide(system_id: int):
                 valid_until=form.valid_until.data if decision != "rejected" else None,
                 conditions=conditions if decision == "approved_with_conditions" else [],
                 accepted_risks=accepted if decision != "rejected" else {},
+                explicit=True,
             )
         except DomainError as exc:
             if exc.status in (403, 404):
                 raise
             db.session.rollback()
-            general = _place_errors(form, exc)
+            general = _place_errors(form, exc, answers)
         else:
             db.session.commit()
             flash(_("The decision %(ref)s is recorded.", ref=approval.reference), "success")
@@ -537,8 +564,15 @@ def decide(system_id: int):
                 return redirect(url_for("approvals.plan_page", system_id=system.id))
             return redirect(url_for("approvals.approval_page", approval_id=approval.id))
     status = 422 if request.method == "POST" else 200
+    risk_errors = [(rid, a["errors"]) for rid, a in answers.items() if a["errors"]]
     return render_template(
-        "approvals/decide.html", system=system, form=form, answers=answers, general=general, **ctx
+        "approvals/decide.html",
+        system=system,
+        form=form,
+        answers=answers,
+        general=general,
+        risk_errors=risk_errors,
+        **ctx,
     ), status
 
 
@@ -745,12 +779,21 @@ def plan_page(system_id: int):
         status = 422
     elif form.responsible_id.data is None and system.system_owner_id:
         form.responsible_id.data = system.system_owner_id
+    return _render_plan_page(system, current, form if may_plan else None, status)
+
+
+def _render_plan_page(
+    system: System,
+    current: Approval | None,
+    form: PlanForm | None,
+    status: int = 200,
+    cancel_form: CancelPlanForm | None = None,
+):
     plans = db.session.execute(decommissioning.plans_of(system.id)).scalars().all()
+    people = {p.responsible_id for p in plans} | {p.cancelled_by_id for p in plans}
     names = {
         u.id: u.name
-        for u in db.session.execute(
-            select(User).where(User.id.in_({p.responsible_id for p in plans if p.responsible_id}))
-        ).scalars()
+        for u in db.session.execute(select(User).where(User.id.in_({i for i in people if i}))).scalars()
     }
     targets = {
         s.id: s.name
@@ -765,9 +808,11 @@ def plan_page(system_id: int):
         plans=plans,
         names=names,
         targets=targets,
-        form=form if may_plan else None,
+        form=form,
         complete_form=EmptyForm(),
+        cancel_form=cancel_form or CancelPlanForm(formdata=None),
         can_plan=decommissioning.can_plan(current_user, system),
+        can_cancel=decommissioning.can_cancel(current_user, system),
         disposition_label=lambda c: DISPOSITION_LABELS.get(getattr(c, "value", c), c),
     ), status
 
@@ -785,6 +830,38 @@ def complete_plan(plan_id: int):
     db.session.commit()
     flash(_("The system is decommissioned. Its history stays readable."), "success")
     return redirect(url_for("approvals.plan_page", system_id=row.system_id))
+
+
+@bp.route("/decommissioning/<int:plan_id>/cancel", methods=["POST"])
+@login_required
+def cancel_plan(plan_id: int):
+    """The risk owner (or the CISO) calls the avveckling off with a motivation."""
+    row = db.session.get(DecommissioningPlan, plan_id) or abort(404)
+    system = service.get_system(db.session, row.system_id)
+    if not decommissioning.can_cancel(current_user, system):
+        abort(403)
+    form = CancelPlanForm()
+    if form.validate_on_submit():
+        try:
+            decommissioning.cancel(db.session, current_actor(), plan_id, motivation=form.motivation.data)
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            db.session.rollback()
+            messages = [str(m) for ms in exc.fields.values() for m in ms] or [str(exc.message)]
+            form.motivation.errors = list(form.motivation.errors) + messages
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The decommissioning plan is cancelled. The system's lifecycle is now: %(lifecycle)s.",
+                    lifecycle=labels.LIFECYCLE_LABELS.get(system.lifecycle.value, system.lifecycle.value),
+                ),
+                "success",
+            )
+            return redirect(url_for("approvals.plan_page", system_id=system.id))
+    current = db.session.get(Approval, system.current_approval_id) if system.current_approval_id else None
+    return _render_plan_page(system, current, None, 422, cancel_form=form)
 
 
 # ------------------------------------------------------------------ verification
@@ -821,19 +898,27 @@ def verify(reference: str):
 @bp.route("/approvals/print", methods=["GET", "POST"])
 @login_required
 def print_page():
+    """Print an org unit's (or all) current decisions, or a selection ticked in the list of current
+    decisions (filtered by org unit and name, a page at a time), as one PDF."""
     if not prints.may_print(current_user):
         abort(403)
+    actor = current_actor()
     form = PrintForm()
     units = db.session.execute(select(OrgUnit.id, OrgUnit.name).order_by(OrgUnit.name)).all()
     form.org_unit_id.choices = [SelectChoice("", _("All org units in my scope"))] + [
         SelectChoice(str(i), n) for i, n in units
     ]
     status = 200
+    chosen = [int(x) for x in request.form.getlist("approval_id") if x.isdigit()]
     if form.validate_on_submit():
-        ids = [int(x) for x in request.form.getlist("approval_id") if x.isdigit()]
         try:
+            if request.form.get("print") == "chosen" and not chosen:
+                raise RuleViolation(_("Tick the decisions to print."), code="empty_selection")
             job = prints.start(
-                db.session, current_actor(), org_unit_id=form.org_unit_id.data, approval_ids=ids or None
+                db.session,
+                actor,
+                org_unit_id=None if chosen else form.org_unit_id.data,
+                approval_ids=chosen or None,
             )
         except DomainError as exc:
             if exc.status in (403,):
@@ -846,6 +931,13 @@ def print_page():
             prints.launch(current_app._get_current_object(), db.session, job)
             db.session.commit()
             return redirect(url_for("approvals.print_job", job_id=job.id))
+    # the list to choose from: filtered by org unit and name (GET arguments)
+    unit_filter = request.args.get("unit", type=int)
+    q = (request.args.get("q") or "").strip()[:200]
+    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, total = prints.printable_decisions(
+        db.session, actor, org_unit_id=unit_filter, q=q, page_no=page_no, per_page=PER_PAGE
+    )
     jobs = (
         db.session.execute(
             select(PdfJob).where(PdfJob.created_by_id == current_user.id).order_by(PdfJob.id.desc()).limit(10)
@@ -853,20 +945,60 @@ def print_page():
         .scalars()
         .all()
     )
-    return render_template("approvals/print.html", form=form, jobs=jobs), status
+    if any([prints.fail_if_stale(db.session, actor, job) for job in jobs if job.status == "running"]):
+        db.session.commit()
+    return render_template(
+        "approvals/print.html",
+        form=form,
+        jobs=jobs,
+        rows=rows,
+        total=total,
+        page=page_no,
+        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        args=query_args,
+        units=units,
+        unit_filter=unit_filter,
+        q=q,
+        chosen=set(chosen),
+    ), status
 
 
 def _job(job_id: int) -> PdfJob:
+    """The user's print job; one whose worker died is marked failed as it is read (committed here)."""
     try:
-        return prints.get_job(db.session, current_actor(), job_id)
+        job = prints.get_job(db.session, current_actor(), job_id)
     except NotAllowed:
         abort(403)
+    db.session.commit()
+    return job
+
+
+@bp.route("/approvals/print/<int:job_id>/restart", methods=["POST"])
+@login_required
+def print_restart(job_id: int):
+    """Start a failed print again (a new job for the same selection)."""
+    _job(job_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        job = prints.restart(db.session, current_actor(), job_id)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("approvals.print_job", job_id=job_id))
+    db.session.commit()
+    prints.launch(current_app._get_current_object(), db.session, job)
+    db.session.commit()
+    return redirect(url_for("approvals.print_job", job_id=job.id))
 
 
 @bp.route("/approvals/print/<int:job_id>")
 @login_required
 def print_job(job_id: int):
-    return render_template("approvals/print_job.html", job=_job(job_id))
+    return render_template("approvals/print_job.html", job=_job(job_id), restart_form=EmptyForm())
 
 
 @bp.route("/approvals/print/<int:job_id>/status")

@@ -65,6 +65,8 @@
             link.href = job.download;
           } else if (job.status === "failed") {
             text.textContent = text.getAttribute("data-failed") + " " + (job.error || "");
+            var again = box.querySelector("form.restart");
+            if (again) { again.hidden = false; }
           } else {
             text.textContent = text.getAttribute("data-running").replace("{done}", job.done).replace("{total}", job.total);
             window.setTimeout(poll, 1000);

@@ -20,6 +20,9 @@ ERROR_SCHEMA = {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                "current": {"type": "object", "nullable": True,
+                            "description": "with a 409 for a stale version: the record as it now is, in the "
+                                           "shape the endpoint answers it"},
             },
         }
     },

@@ -711,5 +711,303 @@ def test_openapi_describes_the_filing_endpoints(api, world):
         "/api/v1/systems/{system_id}/slas",
         "/api/v1/slas/{sla_id}/measurements",
         "/api/v1/risk-actions/{action_id}",
+        "/api/v1/systems/{system_id}/classifications/compare",
+        "/api/v1/me/overdue-actions",
     ):
         assert path in spec["paths"], path
+    error = spec["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
+    assert {"code", "message", "fields", "current"} <= set(error)
+    sla_in = spec["paths"]["/api/v1/systems/{system_id}/slas"]["post"]["requestBody"]["content"]
+    schema = sla_in["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[1]
+    props = spec["components"]["schemas"][name]["properties"]
+    assert "replaces_id" in props and "replaces_id" not in spec["components"]["schemas"][name].get(
+        "required", []
+    )
+    history = spec["components"]["schemas"]["StatusChangeOut"]["properties"]
+    assert {"from_completed_on", "completed_on"} <= set(history)
+
+
+# ------------------------------------------------------------------ a stale version: 409, the record as it is
+
+
+def test_a_stale_version_answers_409_with_the_current_record(api, world):
+    sid, c = world["system"].id, api(world["owner"])
+    admin = api(world["admin"])
+    draft = c.post(
+        f"/api/v1/systems/{sid}/classifications",
+        json={"confidentiality": 1, "integrity": 1, "availability": 1, "draft": True},
+    ).get_json()
+    theirs = admin.patch(
+        f"/api/v1/classifications/{draft['id']}", json={"motivation": "Adminens", "version": draft["version"]}
+    ).get_json()
+    for resp in (
+        c.patch(f"/api/v1/classifications/{draft['id']}", json={"integrity": 3, "version": draft["version"]}),
+        c.post(f"/api/v1/classifications/{draft['id']}/finalise", json={"version": draft["version"]}),
+    ):
+        err = assert_error(resp, 409, "conflict")
+        assert err["current"]["id"] == draft["id"] and err["current"]["version"] == theirs["version"]
+        assert err["current"]["motivation"] == "Adminens" and err["current"]["integrity"] == 1
+        assert err["fields"]["version"]
+    # the client merges and sends the version it was given: saved
+    resp = c.patch(
+        f"/api/v1/classifications/{draft['id']}", json={"integrity": 3, "version": err["current"]["version"]}
+    )
+    assert resp.status_code == 200 and resp.get_json()["motivation"] == "Adminens"
+    c.post(f"/api/v1/classifications/{draft['id']}/finalise")
+
+    ra = c.post(f"/api/v1/systems/{sid}/risk-analyses", json=risk_body()).get_json()
+    admin.patch(f"/api/v1/risk-analyses/{ra['id']}", json={"scope": "Adminens", "version": ra["version"]})
+    for resp in (
+        c.patch(f"/api/v1/risk-analyses/{ra['id']}", json={"scope": "Min", "version": ra["version"]}),
+        c.post(f"/api/v1/risk-analyses/{ra['id']}/finalise", json={"version": ra["version"]}),
+    ):
+        current = assert_error(resp, 409)["current"]
+        assert current["scope"] == "Adminens" and current["version"] > ra["version"]
+        assert [r["title"] for r in current["risks"]] == ["Obehörig åtkomst", "Leverantören går i konkurs"]
+        assert current["risks"][0]["band"] == "high" and current["risks"][0]["actions"][0]["description"]
+    action = ra["risks"][0]["actions"][0]
+    admin.patch(f"/api/v1/risk-actions/{action['id']}", json={"status": "in_progress", "note": "Adminen"})
+    current = assert_error(
+        c.patch(
+            f"/api/v1/risk-actions/{action['id']}", json={"status": "done", "version": action["version"]}
+        ),
+        409,
+    )["current"]
+    assert current["status"] == "in_progress" and current["history"][-1]["note"] == "Adminen"
+
+    c.post(f"/api/v1/systems/{sid}/dpia-screenings", json={"criteria": ["large_scale", "sensitive_data"]})
+    dpia = c.post(f"/api/v1/systems/{sid}/dpias", json=DPIA).get_json()
+    admin.patch(f"/api/v1/dpias/{dpia['id']}", json={"measures": "Adminens", "version": dpia["version"]})
+    for resp in (
+        c.patch(f"/api/v1/dpias/{dpia['id']}", json={"measures": "Mina", "version": dpia["version"]}),
+        api(world["dpo"]).post(
+            f"/api/v1/dpias/{dpia['id']}/opinion", json={"opinion": "Bra", "version": dpia["version"]}
+        ),
+        c.post(f"/api/v1/dpias/{dpia['id']}/finalise", json={"version": dpia["version"]}),
+    ):
+        current = assert_error(resp, 409)["current"]
+        assert current["measures"] == "Adminens" and current["version"] > dpia["version"]
+
+
+def test_an_sla_recorded_meanwhile_answers_409(api, world):
+    sid, c = world["system"].id, api(world["owner"])
+    # a client that does not say which SLA it saw is not checked (as before)
+    first = c.post(f"/api/v1/systems/{sid}/slas", json={"supplier": "Tieto", "availability_target": 99})
+    assert first.status_code == 201
+    first = first.get_json()
+    # one that saw none while one exists: refused, the current SLA in the answer, nothing stored
+    err = assert_error(
+        c.post(
+            f"/api/v1/systems/{sid}/slas",
+            json={"supplier": "Cambio", "availability_target": 99.5, "replaces_id": None},
+        ),
+        409,
+        "conflict",
+    )
+    assert err["current"]["id"] == first["id"] and err["current"]["supplier"] == "Tieto"
+    assert "replaces_id" in err["fields"]
+    assert api(world["ciso"]).get(f"/api/v1/systems/{sid}/slas").get_json()["total"] == 1
+    second = c.post(
+        f"/api/v1/systems/{sid}/slas",
+        json={"supplier": "Cambio", "availability_target": 99.5, "replaces_id": first["id"]},
+    )
+    assert second.status_code == 201 and second.get_json()["replaces_id"] == first["id"]
+    # the first one is no longer current: sending it as seen is stale
+    err = assert_error(
+        c.post(
+            f"/api/v1/systems/{sid}/slas",
+            json={"supplier": "Atea", "availability_target": 99.9, "replaces_id": first["id"]},
+        ),
+        409,
+    )
+    assert err["current"]["id"] == second.get_json()["id"]
+    assert_error(
+        c.post(
+            f"/api/v1/systems/{sid}/slas",
+            json={"supplier": "X", "availability_target": 99, "replaces_id": "1"},
+        ),
+        422,
+    )
+
+
+# ------------------------------------------------------------------ comparing versions, my overdue actions
+
+
+def test_compare_two_classification_versions(api, world, make):
+    sid, c = world["system"].id, api(world["owner"])
+    first = classify(api, world, motivation="Gammal")
+    second = classify(
+        api,
+        world,
+        confidentiality=4,
+        motivation="Ny",
+        information_sets=[{"name": "Provsvar", "confidentiality": 1, "integrity": 4, "availability": 1}],
+    )
+    url = f"/api/v1/systems/{sid}/classifications/compare?a={first['id']}&b={second['id']}"
+    resp = api(world["auditor"]).get(url)
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["a"]["id"] == first["id"] and body["b"]["number"] == 2
+    rows = {r["field"]: r for r in body["rows"]}
+    assert rows["confidentiality"] == {
+        "field": "confidentiality",
+        "kind": "level",
+        "a": 2,
+        "b": 4,
+        "differs": True,
+    }
+    assert rows["integrity"]["b"] == 4 and rows["declared_integrity"] == {
+        "field": "declared_integrity",
+        "kind": "level",
+        "a": 2,
+        "b": 2,
+        "differs": False,
+    }
+    assert rows["motivation"]["a"] == "Gammal" and rows["motivation"]["differs"] is True
+    assert body["sets"] == [{"name": "Provsvar", "a": None, "b": "1-4-1", "differs": True}]
+    assert api(world["risk_owner"]).get(url).status_code == 200
+    assert_error(api(None).get(url), 401)
+    assert_error(api(world["other"]).get(url), 403)
+    assert_error(c.get("/api/v1/systems/999999/classifications/compare?a=1&b=2"), 404)
+    foreign = make.system(system_owner=world["other"])
+    theirs = (
+        api(world["other"])
+        .post(
+            f"/api/v1/systems/{foreign.id}/classifications",
+            json={"confidentiality": 1, "integrity": 1, "availability": 1},
+        )
+        .get_json()
+    )
+    assert_error(
+        c.get(f"/api/v1/systems/{sid}/classifications/compare?a={first['id']}&b={theirs['id']}"), 404
+    )
+    assert_error(c.get(f"/api/v1/systems/{sid}/classifications/compare?a={first['id']}&b=999999"), 404)
+    err = assert_error(c.get(f"/api/v1/systems/{sid}/classifications/compare?a={first['id']}"), 422)
+    assert "b" in err["fields"]
+    err = assert_error(c.get(f"/api/v1/systems/{sid}/classifications/compare?a=x&b=0"), 422)
+    assert {"a", "b"} <= set(err["fields"])
+
+
+def test_my_overdue_actions_across_my_systems(api, world, make):
+    owner, c = world["owner"], api(world["owner"])
+    late = str(today() - timedelta(days=10))
+    for system, title in ((world["system"], "Första"), (make.system(system_owner=owner), "Andra")):
+        api(owner).post(
+            f"/api/v1/systems/{system.id}/classifications",
+            json={"confidentiality": 1, "integrity": 1, "availability": 1},
+        )
+        ra = c.post(
+            f"/api/v1/systems/{system.id}/risk-analyses",
+            json={
+                "analysed_on": str(today()),
+                "risks": [
+                    {
+                        "title": title,
+                        "aspect": "K",
+                        "likelihood": 2,
+                        "consequence": 2,
+                        "actions": [
+                            {"description": f"{title} sen", "due_on": late, "responsible": world["ciso"].id},
+                            {"description": f"{title} i tid", "due_on": str(today() + timedelta(days=5))},
+                        ],
+                    }
+                ],
+            },
+        ).get_json()
+        c.post(f"/api/v1/risk-analyses/{ra['id']}/finalise")
+    # someone else's system: not mine
+    stranger = make.system(system_owner=world["other"])
+    api(world["other"]).post(
+        f"/api/v1/systems/{stranger.id}/classifications",
+        json={"confidentiality": 1, "integrity": 1, "availability": 1},
+    )
+    other_ra = (
+        api(world["other"])
+        .post(
+            f"/api/v1/systems/{stranger.id}/risk-analyses",
+            json={
+                "analysed_on": str(today()),
+                "risks": [
+                    {
+                        "title": "Främmande",
+                        "aspect": "K",
+                        "likelihood": 2,
+                        "consequence": 2,
+                        "actions": [{"description": "Främmande sen", "due_on": late}],
+                    }
+                ],
+            },
+        )
+        .get_json()
+    )
+    api(world["other"]).post(f"/api/v1/risk-analyses/{other_ra['id']}/finalise")
+    resp = c.get("/api/v1/me/overdue-actions")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["total"] == 2 and sorted(i["description"] for i in body["items"]) == [
+        "Andra sen",
+        "Första sen",
+    ]
+    assert all(i["days_overdue"] == 10 for i in body["items"])
+    page2 = c.get("/api/v1/me/overdue-actions?per_page=1&page=2").get_json()
+    assert page2["total"] == 2 and page2["page"] == 2 and len(page2["items"]) == 1
+    assert (
+        page2["items"][0]["action_id"]
+        != c.get("/api/v1/me/overdue-actions?per_page=1").get_json()["items"][0]["action_id"]
+    )
+    # the risk owner follows up the system they decide on; the CISO those they are responsible for
+    assert [
+        i["description"]
+        for i in api(world["risk_owner"]).get("/api/v1/me/overdue-actions").get_json()["items"]
+    ] == ["Första sen"]
+    assert api(world["ciso"]).get("/api/v1/me/overdue-actions").get_json()["total"] == 2
+    assert api(world["auditor"]).get("/api/v1/me/overdue-actions").get_json()["total"] == 0
+    assert api(world["other"]).get("/api/v1/me/overdue-actions").get_json()["items"][0]["description"] == (
+        "Främmande sen"
+    )
+    assert_error(api(None).get("/api/v1/me/overdue-actions"), 401)
+    assert_error(c.get("/api/v1/me/overdue-actions?page=0"), 422)
+
+
+# ------------------------------------------------------------------ messages and action history
+
+
+def test_api_messages_are_swedish_unless_english_is_asked_for(api, world):
+    sid, c = world["system"].id, api(world["owner"])
+    body = risk_body()
+    body["risks"][0]["actions"][0]["responsible"] = "ingen@region.example"
+    err = assert_error(c.post(f"/api/v1/systems/{sid}/risk-analyses", json=body), 422)
+    assert err["message"] == "Uppgifterna är ogiltiga."
+    assert err["fields"] == {"risks.0.actions.0.responsible": ["Ingen sådan användare."]}
+    err = assert_error(
+        c.post(f"/api/v1/systems/{sid}/risk-analyses", json=body, headers={"Accept-Language": "en"}), 422
+    )
+    assert err["fields"] == {"risks.0.actions.0.responsible": ["No such user."]}
+    c.post(f"/api/v1/systems/{sid}/dpia-screenings", json={"criteria": ["large_scale", "sensitive_data"]})
+    dpia = c.post(f"/api/v1/systems/{sid}/dpias", json=DPIA).get_json()
+    err = assert_error(c.post(f"/api/v1/dpias/{dpia['id']}/opinion", json={"opinion": "x"}), 403)
+    assert err["message"] == "Endast dataskyddsombudet yttrar sig över en konsekvensbedömning."
+    err = assert_error(c.get("/api/v1/slas/priority-list"), 403)
+    assert err["message"].startswith("Prioriteringslistan är till för CISO")
+
+
+def test_action_history_keeps_the_completion_dates(api, world):
+    sid, c = world["system"].id, api(world["owner"])
+    classify(api, world)
+    ra = c.post(f"/api/v1/systems/{sid}/risk-analyses", json=risk_body()).get_json()
+    action = ra["risks"][0]["actions"][0]
+    day1, day2 = str(today() - timedelta(days=3)), str(today() - timedelta(days=1))
+    c.patch(f"/api/v1/risk-actions/{action['id']}", json={"status": "done", "completed_on": day1})
+    resp = c.patch(f"/api/v1/risk-actions/{action['id']}", json={"status": "done", "completed_on": day2})
+    assert resp.status_code == 200
+    history = resp.get_json()["history"]
+    assert [
+        (h["from_status"], h["to_status"], h["from_completed_on"], h["completed_on"]) for h in history
+    ] == [
+        ("planned", "done", None, day1),
+        ("done", "done", day1, day2),
+    ]
+    # nothing changed, no note: no row
+    same = c.patch(f"/api/v1/risk-actions/{action['id']}", json={"status": "done", "completed_on": day2})
+    assert len(same.get_json()["history"]) == 2

@@ -426,3 +426,101 @@ def test_matrix_and_bands_follow_configuration(world, db_session, app):
             assert service.band(8) == {"code": "medium", "label": "Medel", "colour": "#ffff00", "upper": 9}
         finally:
             app.config["RISK_BANDS"] = saved
+
+
+def _events(db_session, entity: str, entity_id: int) -> list:
+    return (
+        db_session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+            .order_by(AuditEvent.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def test_every_change_of_an_analysis_is_audited_with_before_and_after(world, db_session):
+    owner, admin = actor(world["owner"]), actor(world["admin"])
+    analysis = create(world, db_session, participants="Ägare")
+    first_risk = analysis.risks[0]
+    service.update(db_session, owner, analysis.id, version=analysis.version, participants="Ägare, IT")
+    added = service.save_risk(
+        db_session,
+        admin,
+        analysis.id,
+        version=analysis.version,
+        values=one_risk(title="Ransomware", aspect="T", likelihood=2, actions=[]),
+    )
+    service.save_risk(
+        db_session,
+        owner,
+        analysis.id,
+        version=analysis.version,
+        risk_id=added.id,
+        values=one_risk(title="Ransomware", aspect="T", likelihood=4, actions=[]),
+    )
+    service.delete_risk(db_session, owner, analysis.id, added.id, version=analysis.version)
+    service.finalise(db_session, owner, analysis.id)
+    copy = service.new_round(db_session, owner, world["system"].id)
+
+    events = _events(db_session, "risk_analysis", analysis.id)
+    assert [e.action for e in events] == ["create", "update", "update", "update", "update", "finalise"]
+    assert all(e.client_address == "127.0.0.1" for e in events)
+    created, header, add, change, delete, final = events
+    assert created.before is None and created.user_id == world["owner"].id
+    assert created.after["status"] == "draft" and created.after["participants"] == "Ägare"
+    assert created.after["classification_id"] == world["classification"].id
+    assert [r["title"] for r in created.after["risks"]] == ["Obehörig åtkomst"]
+    assert created.after["risks"][0]["actions"][0]["description"] == "Inför MFA"
+    # only what changed, before and after
+    assert header.before == {"participants": "Ägare"} and header.after == {"participants": "Ägare, IT"}
+    assert add.user_id == world["admin"].id and set(add.after) == {"risks"}
+    assert [r["title"] for r in add.before["risks"]] == ["Obehörig åtkomst"]
+    assert [(r["title"], r["likelihood"]) for r in add.after["risks"]] == [
+        ("Obehörig åtkomst", 3),
+        ("Ransomware", 2),
+    ]
+    assert [r["likelihood"] for r in change.before["risks"]] == [3, 2]
+    assert [r["likelihood"] for r in change.after["risks"]] == [3, 4]
+    assert [r["id"] for r in delete.before["risks"]] == [first_risk.id, added.id]
+    assert [r["id"] for r in delete.after["risks"]] == [first_risk.id]
+    assert final.before == {"status": "draft"}
+    assert final.after["status"] == "final" and final.after["finalised_at"]
+    assert final.after["classification_id"] == world["classification"].id
+
+    (copied,) = _events(db_session, "risk_analysis", copy.id)
+    assert copied.action == "create" and copied.before is None
+    assert copied.after["copied_from_id"] == analysis.id and copied.after["number"] == 2
+    assert [r["title"] for r in copied.after["risks"]] == ["Obehörig åtkomst"]
+    assert copied.after["risks"][0]["id"] == copy.risks[0].id != first_risk.id
+
+
+def test_a_change_of_the_completion_date_alone_is_a_history_row(world, db_session):
+    analysis = create(world, db_session)
+    service.finalise(db_session, actor(world["owner"]), analysis.id)
+    action = analysis.risks[0].actions[0]
+    owner = actor(world["owner"])
+    service.update_action(db_session, owner, action.id, status="done", completed_on=TODAY - timedelta(days=4))
+    service.update_action(db_session, owner, action.id, status="done", completed_on=TODAY - timedelta(days=2))
+    service.update_action(db_session, owner, action.id, status="done")  # keeps the date: nothing changes
+    service.update_action(db_session, owner, action.id, status="in_progress")
+    history = (
+        db_session.execute(
+            select(ActionStatusChange)
+            .where(ActionStatusChange.action_id == action.id)
+            .order_by(ActionStatusChange.id)
+        )
+        .scalars()
+        .all()
+    )
+    assert [
+        (h.from_status.value, h.to_status.value, h.from_completed_on, h.completed_on) for h in history
+    ] == [
+        ("planned", "done", None, TODAY - timedelta(days=4)),
+        ("done", "done", TODAY - timedelta(days=4), TODAY - timedelta(days=2)),
+        ("done", "in_progress", TODAY - timedelta(days=2), None),
+    ]
+    events = _events(db_session, "risk_action", action.id)
+    assert events[1].before == {"status": "done", "completed_on": str(TODAY - timedelta(days=4))}
+    assert events[1].after == {"status": "done", "completed_on": str(TODAY - timedelta(days=2)), "note": ""}

@@ -135,12 +135,17 @@ class RiskAction(Base):
 
 
 class ActionStatusChange(Base):
+    """One follow-up of an action: its status and completion date before and after (a change of either
+    is a row), with an optional note. Rows from before the completion dates were kept have them NULL."""
+
     __tablename__ = "action_status_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("risk_actions.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[ActionStatus | None] = mapped_column(code_enum(ActionStatus, "from_status"))
     to_status: Mapped[ActionStatus] = mapped_column(code_enum(ActionStatus, "to_status"))
+    from_completed_on: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate
 
 from riskreg.models.codes import ActionStatus, Aspect, DpiaCriterion, RecordStatus, Treatment
-from riskreg.schemas import Base, StrictBoolean, code, ident, level, scale, text
+from riskreg.schemas import Base, StrictBoolean, code, ident, level, query_ident, scale, text
 from riskreg.services.dpia import CONTENT_FIELDS as DPIA_TEXTS
 
 TEXT = 10000
@@ -101,6 +101,35 @@ class ClassificationOut(RecordOut):
     )
 
 
+class CompareQuery(Base):
+    a = query_ident(required=True, metadata={"description": "a classification id of this system"})
+    b = query_ident(required=True, metadata={"description": "another (or the same) classification id"})
+
+
+class CompareRowOut(Base):
+    field = fields.String(metadata={"description": "e.g. confidentiality, declared_integrity, motivation"})
+    kind = fields.String(validate=validate.OneOf(["level", "text"]))
+    a = fields.Raw(allow_none=True, metadata={"description": "the value in version a (a level or a text)"})
+    b = fields.Raw(allow_none=True)
+    differs = fields.Boolean()
+
+
+class CompareSetOut(Base):
+    name = fields.String()
+    a = fields.String(
+        allow_none=True, metadata={"description": "K-R-T of the set in version a; null: absent"}
+    )
+    b = fields.String(allow_none=True)
+    differs = fields.Boolean()
+
+
+class ClassificationCompareOut(Base):
+    a = fields.Nested(ClassificationOut)
+    b = fields.Nested(ClassificationOut)
+    rows = fields.List(fields.Nested(CompareRowOut))
+    sets = fields.List(fields.Nested(CompareSetOut), metadata={"description": "information sets by name"})
+
+
 # ------------------------------------------------------------------ risk analysis
 
 
@@ -162,6 +191,10 @@ class StatusChangeOut(Base):
     id = fields.Integer()
     from_status = fields.String(allow_none=True)
     to_status = fields.String()
+    from_completed_on = fields.Date(
+        allow_none=True, metadata={"description": "the completion date before (null: none, or not kept)"}
+    )
+    completed_on = fields.Date(allow_none=True, metadata={"description": "the completion date after"})
     note = fields.String()
     changed_by_id = fields.Integer(allow_none=True)
     changed_at = fields.DateTime()
@@ -303,6 +336,13 @@ class SlaIn(Base):
     rpo_hours = fields.Float(allow_none=True, validate=validate.Range(min=0, max=100000))
     valid_from = fields.Date(allow_none=True)
     valid_to = fields.Date(allow_none=True)
+    replaces_id = ident(
+        allow_none=True,
+        metadata={
+            "description": "the current SLA the client saw (null: none); when another SLA is current "
+            "now the new one is refused with 409. Leave it out to skip the check."
+        },
+    )
 
 
 class SlaOut(Base):

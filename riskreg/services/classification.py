@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from riskreg import audit
 from riskreg.actor import Actor
-from riskreg.errors import RuleViolation
+from riskreg.errors import NotFound, RuleViolation
 from riskreg.models import Classification, InformationSet, System
 from riskreg.models.codes import RecordStatus
 from riskreg.services import filing
@@ -264,6 +264,18 @@ def review_due_on(record: Classification | None) -> date | None:
     if record is None or record.finalised_at is None:
         return None
     return record.finalised_at.date() + timedelta(days=review_days())
+
+
+def versions_to_compare(
+    session: Session, actor: Actor, system_id: int, left_id: Any, right_id: Any
+) -> tuple[Classification, Classification]:
+    """Two versions of one system's classification, for ``compare``. Raises NotFound (the system, or a
+    version that is not this system's), NotAllowed (may not read its records)."""
+    filing.require_read(actor, filing.system(session, system_id))
+    left, right = get(session, left_id), get(session, right_id)
+    if left.system_id != system_id or right.system_id != system_id:
+        raise NotFound(_l("Both versions must belong to this system."))
+    return left, right
 
 
 def compare(left: Classification, right: Classification) -> dict[str, Any]:

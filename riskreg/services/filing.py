@@ -33,8 +33,12 @@ def system(session: Session, system_id: int, *, for_update: bool = False) -> Sys
     if not isinstance(system_id, int) or not 0 < system_id <= MAX_ID:
         raise NotFound(_l("System %(id)s does not exist.", id=system_id))
     stmt = select(System).where(System.id == system_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if for_update:
+        # read the row as it now is, not as this session first loaded it: a check against its current
+        # records (e.g. the SLA a client saw) must see what another transaction committed meanwhile
+        stmt = stmt.execution_options(populate_existing=True)
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
     found = session.execute(stmt).scalar_one_or_none()
     if found is None:
         raise NotFound(_l("System %(id)s does not exist.", id=system_id))
@@ -59,16 +63,27 @@ def writable_system(session: Session, actor: Actor, system_id: int) -> System:
     return sys_row
 
 
+class StaleVersion(Conflict):
+    """A client acted on a record as it was, and someone else has saved it since (409). ``record`` is the
+    record the refusal is about; after the rollback it reads as it now is (the API answers it as
+    ``error.current``, the pages show it beside the user's form)."""
+
+    def __init__(self, message, fields: dict | None = None, *, record: Any = None):
+        super().__init__(message, fields)
+        self.record = record
+
+
 def check_version(record: Any, version: int | None) -> None:
     """Optimistic locking: a client that saw an older version is refused (409), nothing is overwritten."""
     if version is not None and version != record.version:
-        raise Conflict(
+        raise StaleVersion(
             _l(
                 "Someone else saved this record meanwhile (your version %(old)s, now %(new)s).",
                 old=version,
                 new=record.version,
             ),
             fields={"version": [_l("Current version is %(version)s.", version=record.version)]},
+            record=record,
         )
 
 

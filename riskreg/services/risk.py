@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.sql.elements import ColumnElement
 
-from riskreg import audit
+from riskreg import audit, permissions
 from riskreg.actor import Actor
 from riskreg.errors import NotFound, RuleViolation
 from riskreg.models import ActionStatusChange, Classification, Risk, RiskAction, RiskAnalysis, System, User
@@ -525,7 +525,8 @@ def update_action(
     version: int | None = None,
 ) -> RiskAction:
     """Follow up an action, also after the analysis is finalised: a new status (``done`` gets a
-    completion date, today unless given) with a history row. Raises NotFound, NotAllowed, Conflict,
+    completion date, today unless given). A history row records every change of the status or of the
+    completion date (and a note given on its own). Raises NotFound, NotAllowed, Conflict,
     RuleViolation (unknown status, completion in the future)."""
     action = get_action(session, action_id)
     filing.require_write(actor, action_system(session, action))
@@ -540,17 +541,19 @@ def update_action(
         problems.add("completed_on", _l("The completion date cannot be in the future."))
     problems.raise_if_any(_l("The action's status is invalid."))
     before = {k: audit.plain(getattr(action, k)) for k in ("status", "completed_on")}
-    old_status = action.status
+    old_status, old_completed_on = action.status, action.completed_on
     action.status = new_status
     if new_status == ActionStatus.DONE:
         action.completed_on = done_on or action.completed_on or actor.today()
     else:
         action.completed_on = None
-    if old_status != new_status or note:
+    if old_status != new_status or old_completed_on != action.completed_on or note:
         action.history.append(
             ActionStatusChange(
                 from_status=old_status,
                 to_status=new_status,
+                from_completed_on=old_completed_on,
+                completed_on=action.completed_on,
                 note=note,
                 changed_by_id=actor.user_id,
                 changed_at=actor.at(),
@@ -567,12 +570,27 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
     return (RiskAction.due_on < today) & RiskAction.status.in_(OPEN_ACTION)
 
 
+def followed_up_by(user: User) -> ColumnElement[bool]:
+    """The actions a user follows up (a WHERE for ``overdue_actions``): those of the systems they own or
+    decide on, and those they are named responsible for where they may read the system's records (the
+    read-all roles; an owner reads their own systems' already)."""
+    clause = (System.system_owner_id == user.id) | (System.risk_owner_id == user.id)
+    if permissions.can_read_all(user):
+        clause = clause | (RiskAction.responsible_id == user.id)
+    return clause
+
+
 def overdue_actions(
-    session: Session, today: date, system_ids_clause: ColumnElement[bool] | None = None, *, limit: int = 50
+    session: Session,
+    today: date,
+    system_ids_clause: ColumnElement[bool] | None = None,
+    *,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Open actions (planned, in progress) of the systems' current risk analyses whose due date has
-    passed, oldest first. ``system_ids_clause`` narrows the systems (a WHERE on System, e.g.
-    ``System.system_owner_id == user.id`` or ``System.id == 7``). One query."""
+    passed, oldest first. ``system_ids_clause`` narrows them (a WHERE on System or RiskAction, e.g.
+    ``System.system_owner_id == user.id``, ``System.id == 7`` or ``followed_up_by(user)``). One query."""
     stmt = (
         select(
             RiskAction.id,
@@ -594,7 +612,7 @@ def overdue_actions(
     )
     if system_ids_clause is not None:
         stmt = stmt.where(system_ids_clause)
-    stmt = stmt.order_by(RiskAction.due_on, RiskAction.id).limit(limit)
+    stmt = stmt.order_by(RiskAction.due_on, RiskAction.id).limit(limit).offset(offset)
     keys = (
         "action_id",
         "description",

@@ -29,6 +29,7 @@ from riskreg.models import Sla, SlaMeasurement, System
 from riskreg.services import filing
 
 MAX_HOURS = Decimal("100000")
+UNSEEN = object()  # ``replaces_id`` not given: the client does not say which SLA it saw
 MAX_DOWNTIME = 31 * 24 * 60
 PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
 
@@ -121,11 +122,28 @@ def create(
     rpo_hours: Any = None,
     valid_from: date | None = None,
     valid_to: date | None = None,
+    replaces_id: Any = UNSEEN,
 ) -> Sla:
     """Record an SLA; it replaces the system's current one (an SLA is never edited).
-    Raises NotFound, NotAllowed, RuleViolation (supplier missing, target outside (0, 100], negative
-    RTO/RPO, validity ending before it starts)."""
+    ``replaces_id`` is the current SLA the user saw (None: they saw none); when another SLA has been
+    recorded since, the new one is refused (two owners recording a changed SLA at once: the second
+    would silently replace the first). Without it (older API clients) there is no such check.
+    Raises NotFound, NotAllowed, StaleVersion (409: another SLA is current now), RuleViolation
+    (supplier missing, target outside (0, 100], negative RTO/RPO, validity ending before it starts)."""
     system = filing.writable_system(session, actor, system_id)
+    if replaces_id is not UNSEEN and replaces_id != system.current_sla_id:
+        current = get(session, system.current_sla_id) if system.current_sla_id else None
+        raise filing.StaleVersion(
+            _l("Someone else recorded an SLA for this system meanwhile; yours is not saved."),
+            fields={
+                "replaces_id": [
+                    _l("The current SLA is %(id)s.", id=system.current_sla_id)
+                    if system.current_sla_id
+                    else _l("The system has no SLA now.")
+                ]
+            },
+            record=current,
+        )
     problems = filing.Problems()
     clean = {
         "supplier": problems.text("supplier", supplier, 200, required=True),

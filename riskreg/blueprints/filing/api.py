@@ -7,19 +7,33 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from riskreg import permissions
-from riskreg.blueprints.api import load, page_args, paged, paged_list, perform, route, system_for
-from riskreg.errors import NotAllowed, RuleViolation
+from riskreg.blueprints.api import (
+    load,
+    page_args,
+    paged,
+    paged_list,
+    perform,
+    query_args,
+    route,
+    system_for,
+)
+from riskreg.errors import NotAllowed, RuleViolation, error_body
 from riskreg.extensions import db
 from riskreg.models import Classification, System, User
 from riskreg.schemas.filing import (
     ActionDetailOut,
     ActionPatch,
+    ClassificationCompareOut,
     ClassificationIn,
     ClassificationOut,
     ClassificationPatch,
+    CompareQuery,
+    CompareRowOut,
+    CompareSetOut,
     DpiaIn,
     DpiaOut,
     DpiaPatch,
@@ -49,6 +63,21 @@ TAG = "filing"
 
 
 READ, WRITE = filing.require_read, filing.require_write  # the permission checks of system_for
+
+
+def _perform(action, target_id: int, schema=None, *, dump, status: int = 200):
+    """``perform`` (riskreg.blueprints.api); a stale version (or, for an SLA, another SLA recorded since
+    the one the client saw) answers 409 with the record as it now is in ``error.current``, dumped as the
+    endpoint answers it, so that the client can merge its change and send it again."""
+    try:
+        return perform(action, target_id, schema, dump=dump, status=status)
+    except filing.StaleVersion as exc:
+        db.session.rollback()  # the record reads as committed by the other client
+        body = error_body(exc.code, exc.message, exc.fields)
+        body["error"]["current"] = dump(exc.record) if exc.record is not None else None
+        resp = jsonify(body)
+        resp.status_code = exc.status
+        return resp
 
 
 def _record_for(get, record_id: int, check=WRITE):
@@ -99,7 +128,7 @@ def list_classifications(system_id: int):
 )
 def create_classification(system_id: int):
     system_for(system_id, WRITE)
-    return perform(
+    return _perform(
         classifications.create, system_id, ClassificationIn(), dump=dump_classification, status=201
     )
 
@@ -127,7 +156,9 @@ def get_classification(classification_id: int):
 )
 def patch_classification(classification_id: int):
     _record_for(classifications.get, classification_id)
-    return perform(classifications.update, classification_id, ClassificationPatch(), dump=dump_classification)
+    return _perform(
+        classifications.update, classification_id, ClassificationPatch(), dump=dump_classification
+    )
 
 
 @route(
@@ -140,7 +171,36 @@ def patch_classification(classification_id: int):
 )
 def finalise_classification(classification_id: int):
     _record_for(classifications.get, classification_id)
-    return perform(classifications.finalise, classification_id, FinaliseIn(), dump=dump_classification)
+    return _perform(classifications.finalise, classification_id, FinaliseIn(), dump=dump_classification)
+
+
+@route(
+    "/systems/<int:system_id>/classifications/compare",
+    summary="Two versions of the system's classification side by side (?a=&b=), each difference marked",
+    response=ClassificationCompareOut,
+    query=CompareQuery,
+    errors=(403,),
+    tag=TAG,
+)
+def compare_classifications(system_id: int):
+    system_for(system_id, READ)
+    args = query_args(CompareQuery())
+    left, right = classifications.versions_to_compare(
+        db.session, current_actor(), system_id, args["a"], args["b"]
+    )
+    diff = classifications.compare(left, right)
+    return jsonify(
+        {
+            "a": dump_classification(left),
+            "b": dump_classification(right),
+            "rows": CompareRowOut(many=True).dump(
+                [{**r, "a": r["left"], "b": r["right"]} for r in diff["rows"]]
+            ),
+            "sets": CompareSetOut(many=True).dump(
+                [{**r, "a": r["left"], "b": r["right"]} for r in diff["sets"]]
+            ),
+        }
+    )
 
 
 # ------------------------------------------------------------------ risk analyses
@@ -163,7 +223,7 @@ def dump_fresh(analysis) -> dict:
 
 def _resolve_responsible(data: dict) -> None:
     """``responsible`` (a user id or an e-mail address) becomes ``responsible_id``."""
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list] = {}
     emails = {
         a["responsible"].lower()
         for r in data.get("risks", [])
@@ -187,9 +247,9 @@ def _resolve_responsible(data: dict) -> None:
             elif who.lower() in found:
                 a["responsible_id"] = found[who.lower()]
             else:
-                problems[f"risks.{i}.actions.{j}.responsible"] = ["No such user."]
+                problems[f"risks.{i}.actions.{j}.responsible"] = [_l("No such user.")]
     if problems:
-        raise RuleViolation("The input is invalid.", fields=problems)
+        raise RuleViolation(_l("The input is invalid."), fields=problems)
 
 
 def _resolving(action):
@@ -233,7 +293,7 @@ def list_risk_analyses(system_id: int):
 )
 def create_risk_analysis(system_id: int):
     system_for(system_id, WRITE)
-    return perform(_resolving(risks.create), system_id, RiskAnalysisIn(), dump=dump_fresh, status=201)
+    return _perform(_resolving(risks.create), system_id, RiskAnalysisIn(), dump=dump_fresh, status=201)
 
 
 @route(
@@ -247,7 +307,7 @@ def create_risk_analysis(system_id: int):
 )
 def new_round(system_id: int):
     system_for(system_id, WRITE)
-    return perform(risks.new_round, system_id, dump=dump_fresh, status=201)
+    return _perform(risks.new_round, system_id, dump=dump_fresh, status=201)
 
 
 @route(
@@ -272,7 +332,7 @@ def get_risk_analysis(analysis_id: int):
 )
 def patch_risk_analysis(analysis_id: int):
     _record_for(risks.get, analysis_id)
-    return perform(_resolving(risks.update), analysis_id, RiskAnalysisPatch(), dump=dump_fresh)
+    return _perform(_resolving(risks.update), analysis_id, RiskAnalysisPatch(), dump=dump_fresh)
 
 
 @route(
@@ -285,7 +345,7 @@ def patch_risk_analysis(analysis_id: int):
 )
 def finalise_risk_analysis(analysis_id: int):
     _record_for(risks.get, analysis_id)
-    return perform(risks.finalise, analysis_id, FinaliseIn(), dump=dump_fresh)
+    return _perform(risks.finalise, analysis_id, FinaliseIn(), dump=dump_fresh)
 
 
 def _action_for(action_id: int, check):
@@ -316,7 +376,7 @@ def get_action(action_id: int):
 )
 def patch_action(action_id: int):
     _action_for(action_id, WRITE)
-    return perform(risks.update_action, action_id, ActionPatch(), dump=ActionDetailOut().dump)
+    return _perform(risks.update_action, action_id, ActionPatch(), dump=ActionDetailOut().dump)
 
 
 @route(
@@ -331,6 +391,25 @@ def overdue_actions(system_id: int):
     system_for(system_id, READ)
     rows = risks.overdue_actions(db.session, current_actor().today(), System.id == system_id, limit=1000)
     return paged_list(rows, OverdueActionOut(many=True).dump)
+
+
+@route(
+    "/me/overdue-actions",
+    summary="The caller's overdue actions across their systems (those they own or decide on, and for the "
+    "read-all roles those they are responsible for), oldest due first",
+    response=OverdueActionOut,
+    paged=True,
+    tag=TAG,
+)
+def my_overdue_actions():
+    actor = current_actor()
+    page, per_page = page_args()
+    where, today = risks.followed_up_by(actor.user), actor.today()
+    total = risks.count_overdue_actions(db.session, today, where)
+    rows = risks.overdue_actions(db.session, today, where, limit=per_page, offset=(page - 1) * per_page)
+    return jsonify(
+        {"items": OverdueActionOut(many=True).dump(rows), "total": total, "page": page, "per_page": per_page}
+    )
 
 
 # ------------------------------------------------------------------ DPIA screenings and DPIAs
@@ -363,7 +442,7 @@ def list_screenings(system_id: int):
 )
 def create_screening(system_id: int):
     system_for(system_id, WRITE)
-    return perform(dpias.screen, system_id, ScreeningIn(), dump=screening_out.dump, status=201)
+    return _perform(dpias.screen, system_id, ScreeningIn(), dump=screening_out.dump, status=201)
 
 
 @route(
@@ -402,7 +481,7 @@ def list_dpias(system_id: int):
 )
 def create_dpia(system_id: int):
     system_for(system_id, WRITE)
-    return perform(dpias.create, system_id, DpiaIn(), dump=dpia_out.dump, status=201)
+    return _perform(dpias.create, system_id, DpiaIn(), dump=dpia_out.dump, status=201)
 
 
 @route("/dpias/<int:dpia_id>", summary="One DPIA", response=DpiaOut, errors=(403,), tag=TAG)
@@ -421,7 +500,7 @@ def get_dpia(dpia_id: int):
 )
 def patch_dpia(dpia_id: int):
     _record_for(dpias.get, dpia_id)
-    return perform(dpias.update, dpia_id, DpiaPatch(), dump=dpia_out.dump)
+    return _perform(dpias.update, dpia_id, DpiaPatch(), dump=dpia_out.dump)
 
 
 @route(
@@ -436,8 +515,8 @@ def patch_dpia(dpia_id: int):
 def give_opinion(dpia_id: int):
     record = dpias.get(db.session, dpia_id)
     if not permissions.can_give_opinion(current_actor().user, record):
-        raise NotAllowed("Only the data protection officer gives the opinion on a DPIA.")
-    return perform(dpias.give_opinion, dpia_id, OpinionIn(), dump=dpia_out.dump)
+        raise NotAllowed(_l("Only the data protection officer gives the opinion on a DPIA."))
+    return _perform(dpias.give_opinion, dpia_id, OpinionIn(), dump=dpia_out.dump)
 
 
 @route(
@@ -450,7 +529,7 @@ def give_opinion(dpia_id: int):
 )
 def finalise_dpia(dpia_id: int):
     _record_for(dpias.get, dpia_id)
-    return perform(dpias.finalise, dpia_id, FinaliseIn(), dump=dpia_out.dump)
+    return _perform(dpias.finalise, dpia_id, FinaliseIn(), dump=dpia_out.dump)
 
 
 # ------------------------------------------------------------------ SLAs
@@ -498,7 +577,7 @@ def list_slas(system_id: int):
 )
 def create_sla(system_id: int):
     system = system_for(system_id, WRITE)
-    return perform(
+    return _perform(
         slas.create, system_id, SlaIn(), dump=lambda sla: dump_sla(sla, _t_level(system)), status=201
     )
 
@@ -535,7 +614,7 @@ def list_measurements(sla_id: int):
 )
 def add_measurement(sla_id: int):
     _record_for(slas.get, sla_id)
-    return perform(slas.add_measurement, sla_id, MeasurementIn(), dump=measurement_out.dump, status=201)
+    return _perform(slas.add_measurement, sla_id, MeasurementIn(), dump=measurement_out.dump, status=201)
 
 
 def _priority_payload(data: dict[str, Any]) -> dict:
@@ -586,7 +665,9 @@ def _priority_payload(data: dict[str, Any]) -> dict:
 def priority_list():
     actor = current_actor()
     if not permissions.can_read_all(actor.user):
-        raise NotAllowed("The priority list is for the CISO, DPO, administrators and auditors.")
+        raise NotAllowed(
+            _l("The priority list is for the CISO, the data protection officer, administrators and auditors.")
+        )
     args = load(PriorityQuery(), {k: v for k, v in request.args.items() if k == "without_sla"})
     page, per_page = page_args()
     return jsonify(

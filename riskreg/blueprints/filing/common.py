@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app, flash
@@ -106,14 +107,23 @@ class Submitted:
         return 409 if self.conflict else 422 if form.errors else 200
 
 
+def take_version(form, record: Any) -> None:
+    """After a stale version: the form keeps what the user typed but now carries the version the record
+    has, so that saving again (after comparing) replaces the other person's change instead of being
+    refused for ever."""
+    form.version.data = record.version
+    form.version.raw_data = [str(record.version)]
+
+
 def save_form(
     form, call: Callable[[], Any], *, reload: Callable[[], Any] | None = None, drop_prefix: str | None = None
 ) -> Submitted:
     """When ``form`` is submitted and valid, make the service call ``call()`` and commit. Unknown records
     and refusals of the permission (404, 403) go on to the error page. With ``reload`` (a form that sends
-    the version it was read at) a stale version rolls back, says so at the top and keeps ``reload()``, the
-    record as another user left it; any other problem of the service rolls back and stands beside the
-    form's inputs (``show_errors``). The caller says what was saved and where to go next."""
+    the version it was read at) a stale version rolls back, says so at the top, keeps ``reload()``, the
+    record as another user left it, and puts its version into the form (``take_version``); any other
+    problem of the service rolls back and stands beside the form's inputs (``show_errors``). The caller
+    says what was saved and where to go next."""
     if not form.validate_on_submit():
         return Submitted()
     try:
@@ -124,11 +134,49 @@ def save_form(
         db.session.rollback()
         if reload is not None and isinstance(exc, Conflict):
             flash(str(exc.message), "error")
-            return Submitted(refused=True, conflict=reload())
+            current = reload()
+            take_version(form, current)
+            return Submitted(refused=True, conflict=current)
         show_errors(form, exc, drop_prefix=drop_prefix)
         return Submitted(refused=True)
     db.session.commit()
     return Submitted(saved=True, result=result)
+
+
+# ------------------------------------------------------------------ a stale save: both sides shown
+
+
+def shown(value: Any) -> str:
+    """A value as the conflict table shows it: text as typed (line ends as stored), '–' for nothing."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):  # 99.0 typed and 99.00 stored are the same target
+        return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+    if hasattr(value, "value") and not isinstance(value, str | int):  # an enum code
+        return str(value.value)
+    text = str(value).replace("\r\n", "\n").strip()
+    return text or "–"
+
+
+def conflict_rows(pairs) -> list[dict[str, Any]]:
+    """(label, the user's value, the saved value) → rows of the conflict table, each difference marked."""
+    rows = []
+    for label, mine, theirs in pairs:
+        a, b = shown(mine), shown(theirs)
+        rows.append({"label": label, "mine": a, "theirs": b, "differs": a != b})
+    return rows
+
+
+def labelled(choices, value: Any) -> Any:
+    """A choice's label (from a select's choices) for a value, the value itself when it is not one."""
+    for key, label in choices or ():
+        if key == value or (key not in (None, "") and str(key) == str(value)):
+            return label
+    return value
 
 
 def level_choices() -> list[tuple[int, str]]:

@@ -3,8 +3,10 @@ choices that come from configuration (level and scale labels) are set by the vie
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
     DateField,
@@ -53,6 +55,55 @@ TEXT = 10000
 REQUIRED = _l("Required.")
 
 
+# WTForms' own messages in our words (our catalog): its Swedish catalog has flaws ("kunde inte ceorce:a")
+# and says less than we do. The rest comes from WTForms' catalog, as Flask-WTF gives it.
+OWN_MESSAGES = {
+    "Invalid Choice: could not coerce.": _l("Not a valid choice."),
+    "Not a valid choice.": _l("Not a valid choice."),
+    "Invalid choice(s): one or more data inputs could not be coerced.": _l(
+        "One or more choices are not valid."
+    ),
+    "Not a valid date value.": _l("Not a valid date (YYYY-MM-DD)."),
+    "Not a valid decimal value.": _l("Not a valid number."),
+    "Not a valid integer value.": _l("Not a valid whole number."),
+}
+
+
+class Translations:
+    """Messages of WTForms' fields and validators: ours where we have them, else WTForms' Swedish."""
+
+    def gettext(self, string):
+        own = OWN_MESSAGES.get(string)
+        return str(own) if own is not None else wtforms_translations.gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return wtforms_translations.ngettext(singular, plural, n)
+
+
+TRANSLATIONS = Translations()
+
+
+def _translations():
+    return TRANSLATIONS if current_app.config.get("WTF_I18N_ENABLED", True) else None
+
+
+class FilingForm(FlaskForm):
+    """A filing page's form: Flask-WTF (CSRF, the request's data) with its messages in Swedish."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _translations()
+
+
+class SubForm(Form):
+    """Rows inside a filing form (information sets, actions): no CSRF of their own (the parent form has
+    it), the same Swedish messages."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _translations()
+
+
 def _int_or_none(value):
     if value in (None, "", "None"):
         return None
@@ -64,7 +115,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class VersionForm(FlaskForm):
+class VersionForm(FilingForm):
     """A button that acts on a record as the user saw it (finalise, delete, new round)."""
 
     version = HiddenField()
@@ -73,14 +124,14 @@ class VersionForm(FlaskForm):
 # ------------------------------------------------------------------ classification
 
 
-class InformationSetForm(Form):
+class InformationSetForm(SubForm):
     name = StringField(_l("Information set"), validators=[Optional(), Length(max=200)])
     confidentiality = SelectField(_l("K"), coerce=int, default=0)
     integrity = SelectField(_l("R"), coerce=int, default=0)
     availability = SelectField(_l("T"), coerce=int, default=0)
 
 
-class ClassificationForm(FlaskForm):
+class ClassificationForm(FilingForm):
     confidentiality = SelectField(_l("Confidentiality (K)"), coerce=int, validators=[InputRequired(REQUIRED)])
     confidentiality_motivation = TextAreaField(_l("Motivation for K"), validators=[Length(max=TEXT)])
     integrity = SelectField(_l("Integrity (R)"), coerce=int, validators=[InputRequired(REQUIRED)])
@@ -94,7 +145,7 @@ class ClassificationForm(FlaskForm):
     finalise = SubmitField(_l("Save and finalise"))
 
 
-class CompareForm(FlaskForm):
+class CompareForm(FilingForm):
     class Meta:
         csrf = False
 
@@ -105,7 +156,7 @@ class CompareForm(FlaskForm):
 # ------------------------------------------------------------------ risk analysis
 
 
-class RiskAnalysisForm(FlaskForm):
+class RiskAnalysisForm(FilingForm):
     analysed_on = DateField(_l("Date of the analysis"), validators=[InputRequired(REQUIRED)])
     participants = TextAreaField(_l("Participants"), validators=[Length(max=TEXT)])
     scope = TextAreaField(_l("Scope"), validators=[Length(max=TEXT)])
@@ -113,7 +164,7 @@ class RiskAnalysisForm(FlaskForm):
     version = HiddenField()
 
 
-class ActionForm(Form):
+class ActionForm(SubForm):
     id = HiddenField()
     description = TextAreaField(_l("Risk action"), validators=[Optional(), Length(max=TEXT)])
     responsible_id = SelectField(_l("Responsible"), coerce=_int_or_none)
@@ -125,7 +176,7 @@ class ActionForm(Form):
     )
 
 
-class RiskForm(FlaskForm):
+class RiskForm(FilingForm):
     title = StringField(_l("Threat or scenario"), validators=[DataRequired(REQUIRED), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Length(max=TEXT)])
     aspect = SelectField(_l("Aspect"), choices=[(a.value, ASPECT_LABELS[a.value]) for a in Aspect])
@@ -143,7 +194,7 @@ class RiskForm(FlaskForm):
     version = HiddenField()
 
 
-class ActionStatusForm(FlaskForm):
+class ActionStatusForm(FilingForm):
     status = SelectField(
         _l("Status"), choices=[(s.value, ACTION_STATUS_LABELS[s.value]) for s in ActionStatus]
     )
@@ -155,7 +206,7 @@ class ActionStatusForm(FlaskForm):
 # ------------------------------------------------------------------ DPIA
 
 
-class ScreeningForm(FlaskForm):
+class ScreeningForm(FilingForm):
     criteria = MultiCheckboxField(
         _l("Criteria that apply"), choices=[(c.value, CRITERION_LABELS[c.value]) for c in DpiaCriterion]
     )
@@ -163,7 +214,7 @@ class ScreeningForm(FlaskForm):
     motivation = TextAreaField(_l("Motivation"), validators=[Length(max=TEXT)])
 
 
-class DpiaForm(FlaskForm):
+class DpiaForm(FilingForm):
     description = TextAreaField(
         _l("Systematic description of the processing"), validators=[DataRequired(REQUIRED), Length(max=20000)]
     )
@@ -185,7 +236,7 @@ class DpiaForm(FlaskForm):
     version = HiddenField()
 
 
-class OpinionForm(FlaskForm):
+class OpinionForm(FilingForm):
     opinion = TextAreaField(
         _l("The data protection officer's opinion"), validators=[DataRequired(REQUIRED), Length(max=20000)]
     )
@@ -204,7 +255,7 @@ class OpinionForm(FlaskForm):
 # ------------------------------------------------------------------ SLA
 
 
-class SlaForm(FlaskForm):
+class SlaForm(FilingForm):
     supplier = StringField(_l("Supplier"), validators=[DataRequired(REQUIRED), Length(max=200)])
     agreement_ref = StringField(_l("Agreement reference"), validators=[Length(max=200)])
     availability_target = DecimalField(
@@ -221,9 +272,10 @@ class SlaForm(FlaskForm):
     )
     valid_from = DateField(_l("Valid from"), validators=[Optional()])
     valid_to = DateField(_l("Valid to"), validators=[Optional()])
+    replaces_id = HiddenField()  # the current SLA when the form was opened ("" for none)
 
 
-class MeasurementForm(FlaskForm):
+class MeasurementForm(FilingForm):
     period = StringField(
         _l("Month"),
         validators=[

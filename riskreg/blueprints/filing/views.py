@@ -9,12 +9,15 @@ from flask_login import login_required
 
 from riskreg.blueprints.filing import bp
 from riskreg.blueprints.filing.common import (
+    conflict_rows,
+    labelled,
     level_choices,
     page_context,
     panel,
     record_counts,
     show_errors,
     system_for,
+    take_version,
 )
 from riskreg.blueprints.filing.forms import (
     ASPECT_LABELS,
@@ -124,6 +127,50 @@ def _values_from(form: ClassificationForm) -> dict:
     return values
 
 
+def _set_rows(form: ClassificationForm) -> dict[int, int]:
+    """Which form row each information set the service saw came from (rows without a name are left out
+    before the service sees them, so its index and the form's may differ)."""
+    named = [i for i, e in enumerate(form.information_sets) if (e.form.name.data or "").strip()]
+    return dict(enumerate(named))
+
+
+def _show_errors(form: ClassificationForm, exc: DomainError) -> None:
+    """The service's problems beside the inputs, ``information_sets.<i>`` counted as the form's rows."""
+    rows = _set_rows(form)
+    fields = {}
+    for name, messages in (exc.fields or {}).items():
+        parts = name.split(".")
+        if parts[0] == "information_sets" and len(parts) > 1 and parts[1].isdigit():
+            parts[1] = str(rows.get(int(parts[1]), parts[1]))
+        fields[".".join(parts)] = messages
+    exc.fields = fields
+    show_errors(form, exc)
+
+
+def _profile(values) -> str:
+    return "-".join(str(values.get(a) if isinstance(values, dict) else getattr(values, a)) for a in ASPECTS)
+
+
+def _conflict(form: ClassificationForm, theirs) -> list[dict]:
+    """Every field of the draft: what the user sent beside what is saved now."""
+    levels = level_choices()
+    pairs = []
+    for a in ASPECTS:
+        label = getattr(form, a).label.text
+        mine, saved = getattr(form, a).data, getattr(theirs, f"declared_{a}")
+        pairs.append((label, labelled(levels, mine), labelled(levels, saved)))
+        motivation = getattr(form, f"{a}_motivation")
+        pairs.append((motivation.label.text, motivation.data, getattr(theirs, f"{a}_motivation")))
+    pairs.append((form.motivation.label.text, form.motivation.data, theirs.motivation))
+    my_sets = {s["name"]: _profile(s) for s in _sets_from(form)}
+    saved_sets = {s.name: _profile(s) for s in theirs.information_sets}
+    absent = _("(absent)")
+    for name in [*my_sets, *(n for n in saved_sets if n not in my_sets)]:
+        label = _("Information set %(name)s (K-R-T)", name=name)
+        pairs.append((label, my_sets.get(name, absent), saved_sets.get(name, absent)))
+    return conflict_rows(pairs)
+
+
 def _render_form(system, form, record=None, conflict=None, status=200):
     while (
         len([e for e in form.information_sets if not (e.form.name.data or "").strip()]) < BLANK_SETS
@@ -136,7 +183,7 @@ def _render_form(system, form, record=None, conflict=None, status=200):
         **page_context(system, "classification"),
         form=form,
         record=record,
-        conflict=conflict,
+        conflict=_conflict(form, conflict) if conflict is not None else None,
         guidance=GUIDANCE,
         aspects=ASPECTS,
     ), status
@@ -179,7 +226,7 @@ def new_classification(system_id: int):
             raise
         except DomainError as exc:
             db.session.rollback()
-            show_errors(form, exc)
+            _show_errors(form, exc)
             return _render_form(system, form, status=422)
         db.session.commit()
         flash(
@@ -230,12 +277,13 @@ def edit_classification(classification_id: int):
             db.session.rollback()
             flash(str(exc.message), "error")
             theirs = service.get(db.session, classification_id)
+            take_version(form, theirs)
             return _render_form(system, form, record=theirs, conflict=theirs, status=409)
         except (NotAllowed, NotFound):
             raise
         except DomainError as exc:
             db.session.rollback()
-            show_errors(form, exc)
+            _show_errors(form, exc)
             return _render_form(system, form, record=service.get(db.session, classification_id), status=422)
         db.session.commit()
         flash(
@@ -266,6 +314,16 @@ def finalise_classification(classification_id: int):
         service.finalise(db.session, current_actor(), record.id, version=_version(form))
     except (NotAllowed, NotFound):
         raise
+    except Conflict:
+        db.session.rollback()
+        flash(
+            _(
+                "Someone else saved the draft after you opened it, so it is not finalised. It is shown "
+                "below as it is now: check it and finalise again."
+            ),
+            "error",
+        )
+        return classification(classification_id), 409
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
@@ -283,9 +341,7 @@ def compare_classifications(system_id: int):
     if not left_id or not right_id:
         flash(_("Choose two versions to compare."), "error")
         return redirect(url_for("filing.classifications", system_id=system.id))
-    left, right = service.get(db.session, left_id), service.get(db.session, right_id)
-    if left.system_id != system.id or right.system_id != system.id:
-        raise NotFound(_("Both versions must belong to this system."))
+    left, right = service.versions_to_compare(db.session, current_actor(), system.id, left_id, right_id)
     return render_template(
         "filing/classification_compare.html",
         **page_context(system, "classification"),

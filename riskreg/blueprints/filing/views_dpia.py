@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from riskreg import permissions
 from riskreg.blueprints.filing import bp
-from riskreg.blueprints.filing.common import as_int, page_context, save_form, show_errors, system_for
+from riskreg.blueprints.filing.common import (
+    as_int,
+    conflict_rows,
+    page_context,
+    save_form,
+    show_errors,
+    system_for,
+)
 from riskreg.blueprints.filing.forms import (
     CRITERION_LABELS,
     DpiaForm,
@@ -124,8 +131,22 @@ def edit_dpia(dpia_id: int):
         **page_context(system, "dpia"),
         form=form,
         record=record,
-        conflict=done.conflict,
+        conflict=_conflict(form, done.conflict) if done.conflict else None,
     ), done.status(form)
+
+
+def _conflict(form: DpiaForm, theirs) -> list[dict]:
+    """Every part of the DPIA: the user's text beside the saved one."""
+    return conflict_rows(
+        [(getattr(form, k).label.text, getattr(form, k).data, getattr(theirs, k)) for k in CONTENT]
+        + [
+            (
+                form.high_residual_risk.label.text,
+                bool(form.high_residual_risk.data),
+                theirs.high_residual_risk,
+            )
+        ]
+    )
 
 
 def _names(record) -> dict:
@@ -161,6 +182,7 @@ def dpia_opinion(dpia_id: int):
     form = OpinionForm()
     if request.method == "GET":
         return redirect(url_for("filing.dpia", dpia_id=record.id) + "#opinion")
+    status = 422
     if form.validate_on_submit():
         try:
             service.give_opinion(
@@ -175,9 +197,13 @@ def dpia_opinion(dpia_id: int):
             db.session.rollback()
             if isinstance(exc, Conflict):
                 flash(
-                    _("The DPIA was changed while you wrote. Read the new text and give the opinion again."),
+                    _(
+                        "The DPIA was changed while you wrote. Read the new text and give the opinion "
+                        "again; what you wrote is kept in the form."
+                    ),
                     "error",
                 )
+                status = 409
             else:
                 show_errors(form, exc)
         else:
@@ -193,7 +219,7 @@ def dpia_opinion(dpia_id: int):
         opinion_form=form,
         action_form=VersionForm(),
         may_give_opinion=True,
-    ), 422
+    ), status
 
 
 @bp.route("/dpias/<int:dpia_id>/finalise", methods=["POST"])
@@ -207,6 +233,16 @@ def finalise_dpia(dpia_id: int):
             service.finalise(db.session, current_actor(), record.id, version=as_int(form.version.data))
         except (NotAllowed, NotFound):
             raise
+        except Conflict:
+            db.session.rollback()
+            flash(
+                _(
+                    "Someone else changed the DPIA after you opened it, so it is not finalised. It is shown "
+                    "below as it is now: check it and finalise again."
+                ),
+                "error",
+            )
+            return dpia(dpia_id), 409
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc.message), "error")

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from riskreg.blueprints.filing import bp
 from riskreg.blueprints.filing.common import (
     as_int,
+    conflict_rows,
     consequence_choices,
+    labelled,
     likelihood_choices,
     page_context,
     save_form,
@@ -109,6 +111,22 @@ def new_risk_analysis(system_id: int):
     ), done.status(form)
 
 
+def _header_conflict(form: RiskAnalysisForm, theirs) -> list[dict]:
+    choices = form.classification_id.choices
+    return conflict_rows(
+        [
+            (form.analysed_on.label.text, form.analysed_on.data, theirs.analysed_on),
+            (form.participants.label.text, form.participants.data, theirs.participants),
+            (form.scope.label.text, form.scope.data, theirs.scope),
+            (
+                form.classification_id.label.text,
+                labelled(choices, form.classification_id.data),
+                labelled(choices, theirs.classification_id),
+            ),
+        ]
+    )
+
+
 @bp.route("/risk-analyses/<int:analysis_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_risk_analysis(analysis_id: int):
@@ -141,8 +159,8 @@ def edit_risk_analysis(analysis_id: int):
         "filing/risk_analysis_form.html",
         **page_context(system, "risk"),
         form=form,
-        analysis=analysis,
-        conflict=done.conflict,
+        analysis=done.conflict or analysis,
+        conflict=_header_conflict(form, done.conflict) if done.conflict else None,
     ), done.status(form)
 
 
@@ -202,6 +220,16 @@ def finalise_risk_analysis(analysis_id: int):
             service.finalise(db.session, current_actor(), analysis.id, version=as_int(form.version.data))
         except (NotAllowed, NotFound):
             raise
+        except Conflict:
+            db.session.rollback()
+            flash(
+                _(
+                    "Someone else changed the analysis after you opened it, so it is not finalised. It is "
+                    "shown below as it is now: check it and finalise again."
+                ),
+                "error",
+            )
+            return risk_analysis(analysis_id), 409
         except DomainError as exc:
             db.session.rollback()
             problems = " ".join(str(m) for ms in (exc.fields or {}).values() for m in ms)
@@ -276,6 +304,89 @@ def _risk_values(form: RiskForm) -> dict:
     }
 
 
+def _action_rows(form: RiskForm, saved) -> list[tuple]:
+    """Each action's text, responsible, due date and status: the form's (matched to the saved risk's by
+    id) beside the saved one; the actions only saved come last."""
+    users = dict(user_choices(db.session))
+    theirs = {a.id: a for a in (saved.actions if saved is not None else [])}
+    unknown = {a.responsible_id for a in theirs.values()} - set(users) - {None}  # inactive users
+    if unknown:
+        users.update(db.session.execute(select(User.id, User.name).where(User.id.in_(unknown))).all())
+    statuses = list(ACTION_STATUS_LABELS.items())
+    mine = [e.form for e in form.actions if (e.form.description.data or "").strip()]
+    matched = [(a, theirs.get(as_int(a.id.data))) for a in mine]
+    seen = {other.id for _a, other in matched if other is not None}
+    matched += [(None, other) for other in theirs.values() if other.id not in seen]
+    pairs: list[tuple] = []
+    for n, (a, other) in enumerate(matched, start=1):
+        for field, mine_value, theirs_value in (
+            (
+                _("Risk action"),
+                a.description.data if a is not None else None,
+                other.description if other is not None else None,
+            ),
+            (
+                _("Responsible"),
+                users.get(a.responsible_id.data) if a is not None else None,
+                users.get(other.responsible_id) if other is not None else None,
+            ),
+            (
+                _("Due date"),
+                a.due_on.data if a is not None else None,
+                other.due_on if other is not None else None,
+            ),
+            (
+                _("Status"),
+                labelled(statuses, a.status.data) if a is not None else None,
+                labelled(statuses, other.status) if other is not None else None,
+            ),
+        ):
+            pairs.append((_("Action %(n)s: %(field)s", n=n, field=field), mine_value, theirs_value))
+    return pairs
+
+
+def _risk_conflict(form: RiskForm, analysis, risk_id: int | None) -> dict:
+    """A stale save of a risk: every field of the form beside the saved risk (for a new risk, one of the
+    same title if someone else added it), with a note on what else happened."""
+    saved = next((r for r in analysis.risks if r.id == risk_id), None) if risk_id is not None else None
+    note, action = None, None
+    if risk_id is not None and saved is None:
+        note = _(
+            "The other person removed this risk from the analysis. Saving the form adds it again, as a "
+            "new risk."
+        )
+        action = url_for("filing.new_risk", analysis_id=analysis.id)
+    elif risk_id is None:
+        title = (form.title.data or "").strip().lower()
+        saved = next((r for r in analysis.risks if r.title.strip().lower() == title), None)
+        note = _(
+            "Your risk is a new one. The analysis now holds: %(titles)s.",
+            titles=" · ".join(r.title for r in analysis.risks) or "–",
+        )
+        if saved is not None:
+            note += " " + _("One of them has the same title as yours; it is shown beside your proposal.")
+
+    def theirs(key):
+        return getattr(saved, key) if saved is not None else None
+
+    def choice(field, key):
+        return (field.label.text, labelled(field.choices, field.data), labelled(field.choices, theirs(key)))
+
+    pairs = [
+        (form.title.label.text, form.title.data, theirs("title")),
+        (form.description.label.text, form.description.data, theirs("description")),
+        choice(form.aspect, "aspect"),
+        choice(form.likelihood, "likelihood"),
+        choice(form.consequence, "consequence"),
+        (form.existing_protection.label.text, form.existing_protection.data, theirs("existing_protection")),
+        choice(form.treatment, "treatment"),
+        *_action_rows(form, saved),
+        choice(form.residual_likelihood, "residual_likelihood"),
+        choice(form.residual_consequence, "residual_consequence"),
+    ]
+    return {"rows": conflict_rows(pairs), "note": note, "action": action}
+
+
 def _render_risk_form(system, analysis, form, risk=None, conflict=None, status=200):
     while (
         len([e for e in form.actions if not (e.form.description.data or "").strip()]) < BLANK_ACTIONS
@@ -302,8 +413,11 @@ def _risk_page(analysis_id: int, risk_id: int | None):
     risk = None
     if risk_id is not None:
         risk = next((r for r in analysis.risks if r.id == risk_id), None)
-        if risk is None:
+        sent = as_int(request.form.get("version")) if request.method == "POST" else None
+        if risk is None and sent in (None, analysis.version):
             raise NotFound(_("Risk %(id)s is not part of this analysis.", id=risk_id))
+        # else: removed by someone else since the form was opened; the save below is refused as stale and
+        # the conflict page offers to add it again
     form = RiskForm()
     _prepare_risk_form(form)
     if request.method == "GET":
@@ -350,7 +464,9 @@ def _risk_page(analysis_id: int, risk_id: int | None):
     if done.conflict:
         theirs = done.conflict
         current = next((r for r in theirs.risks if r.id == risk_id), None) if risk_id else None
-        return _render_risk_form(system, theirs, form, risk=current, conflict=theirs, status=409)
+        return _render_risk_form(
+            system, theirs, form, risk=current, conflict=_risk_conflict(form, theirs, risk_id), status=409
+        )
     return _render_risk_form(
         system, analysis, form, risk=risk, status=422 if done.refused else done.status(form)
     )
@@ -381,6 +497,17 @@ def delete_risk(analysis_id: int, risk_id: int):
             )
         except NotAllowed:
             raise
+        except Conflict:
+            db.session.rollback()
+            flash(
+                _(
+                    "Someone else changed the analysis after you opened it, so the risk is not removed. "
+                    "The analysis is shown below as it is now: check it and remove the risk again if it "
+                    "should go."
+                ),
+                "error",
+            )
+            return risk_analysis(analysis_id), 409
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc.message), "error")
@@ -403,7 +530,7 @@ def action(action_id: int):
     if request.method == "GET":
         form.status.data, form.completed_on.data = item.status.value, item.completed_on
         form.version.data = item.version
-    conflict = False
+    conflict = None
     if request.method == "POST":
         filing.require_write(current_actor(), system)
         if form.validate_on_submit():
@@ -420,7 +547,18 @@ def action(action_id: int):
             except Conflict as exc:
                 db.session.rollback()
                 flash(str(exc.message), "error")
-                item, conflict = service.get_action(db.session, action_id), True
+                item = service.get_action(db.session, action_id)
+                statuses = list(ACTION_STATUS_LABELS.items())
+                conflict = conflict_rows(
+                    [
+                        (
+                            form.status.label.text,
+                            labelled(statuses, form.status.data),
+                            labelled(statuses, item.status),
+                        ),
+                        (form.completed_on.label.text, form.completed_on.data, item.completed_on),
+                    ]
+                )
             except DomainError as exc:
                 db.session.rollback()
                 show_errors(form, exc)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from riskreg import permissions
 from riskreg.blueprints.filing import bp
-from riskreg.blueprints.filing.common import page_context, show_errors, system_for
+from riskreg.blueprints.filing.common import as_int, conflict_rows, page_context, show_errors, system_for
 from riskreg.blueprints.filing.forms import MeasurementForm, SlaForm
-from riskreg.errors import DomainError, NotAllowed, NotFound
+from riskreg.errors import Conflict, DomainError, NotAllowed, NotFound
 from riskreg.extensions import db
 from riskreg.models import Classification
 from riskreg.services import sla as service
@@ -53,6 +53,7 @@ def new_sla(system_id: int):
     system = system_for(system_id, write=True)
     form = SlaForm()
     t_level = _t_level(system)
+    conflict, status = None, 200
     if form.validate_on_submit():
         try:
             sla = service.create(
@@ -67,9 +68,18 @@ def new_sla(system_id: int):
                 rpo_hours=form.rpo_hours.data,
                 valid_from=form.valid_from.data,
                 valid_to=form.valid_to.data,
+                replaces_id=as_int(form.replaces_id.data),
             )
         except (NotAllowed, NotFound):
             raise
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            current = service.get(db.session, system.current_sla_id) if system.current_sla_id else None
+            conflict = _conflict(form, current)
+            form.replaces_id.data = current.id if current else ""  # saving again replaces that one
+            form.replaces_id.raw_data = [str(form.replaces_id.data)]
+            status = 409
         except DomainError as exc:
             db.session.rollback()
             show_errors(form, exc)
@@ -79,6 +89,7 @@ def new_sla(system_id: int):
             return redirect(url_for("filing.sla", sla_id=sla.id))
     elif not form.is_submitted() and system.current_sla_id:
         current = service.get(db.session, system.current_sla_id)
+        form.replaces_id.data = current.id
         for key in (
             "supplier",
             "agreement_ref",
@@ -93,13 +104,35 @@ def new_sla(system_id: int):
     elif not form.is_submitted():
         form.supplier.data = system.supplier
         form.availability_target.data = service.required_availability(t_level)
+        form.replaces_id.data = ""
     return render_template(
         "filing/sla_form.html",
         **page_context(system, "sla"),
         form=form,
         required=service.required_availability(t_level),
         t_level=t_level,
-    ), 422 if form.errors else 200
+        conflict=conflict,
+    ), 422 if form.errors else status
+
+
+SLA_FIELDS = (
+    "supplier",
+    "agreement_ref",
+    "availability_target",
+    "service_hours",
+    "rto_hours",
+    "rpo_hours",
+    "valid_from",
+    "valid_to",
+)
+
+
+def _conflict(form: SlaForm, current) -> list[dict]:
+    """The user's SLA beside the one recorded meanwhile (now the current one)."""
+    return conflict_rows(
+        (getattr(form, k).label.text, getattr(form, k).data, getattr(current, k) if current else None)
+        for k in SLA_FIELDS
+    )
 
 
 @bp.route("/slas/<int:sla_id>", methods=["GET", "POST"])

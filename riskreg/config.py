@@ -65,6 +65,10 @@ DEFAULTS: dict = {
     "IMPORT_MAX_ROWS": 50_000,
     "IMPORT_XLSX_MAX_UNCOMPRESSED": 100 * 1024 * 1024,
     "IMPORT_XLSX_MAX_RATIO": 100,
+    # A list is matched within the upload's request while rows × (names in the register + rows) stays within
+    # this budget (a few seconds on two cores), else in the background with progress to poll
+    # (riskreg.imports.runner.matches_inline); IMPORT_INLINE_ROWS (default 3,000) caps the rows besides.
+    "IMPORT_INLINE_COMPARISONS": 20_000_000,
     # Audit retention: never below 180 days
     "AUDIT_RETENTION_DAYS": 730,
     # Reminders

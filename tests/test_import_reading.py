@@ -111,23 +111,47 @@ def test_zip_that_is_no_workbook_is_refused():
     assert refused(buf.getvalue(), "x.xlsx").code == "broken_xlsx"
 
 
+WORKBOOK_KEY = "Hemligt-1"  # the test workbook's password
+
+
+def encrypted_xlsx(password: str = WORKBOOK_KEY) -> bytes:
+    """A real password-protected workbook, as Excel writes it (ECMA-376 agile encryption in an OLE compound
+    file), made with msoffcrypto-tool (a test-only dependency: pyproject's dev extra)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(xlsx({"System": [["Namn"], ["Cosmic"]]}))).encrypt(password, out)
+    return out.getvalue()
+
+
 def test_password_protected_xlsx_is_refused_with_a_clear_message():
-    cfb = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 100
-    problem = refused(cfb, "secret.xlsx")
-    assert (problem.status, problem.code) == (422, "encrypted_xlsx")
-    assert "password" in str(problem.message)
+    import msoffcrypto
+
+    content = encrypted_xlsx()
+    opened = msoffcrypto.OfficeFile(io.BytesIO(content))  # it is one: with the password it opens
+    assert opened.is_encrypted()
+    opened.load_key(password=WORKBOOK_KEY)
+    plain = io.BytesIO()
+    opened.decrypt(plain)
+    assert read(plain.getvalue(), "open.xlsx").rows == [(2, ["Cosmic"])]
+    for name in ("secret.xlsx", "secret.csv", "secret"):  # recognised by its content, whatever its name
+        problem = refused(content, name)
+        assert (problem.status, problem.code) == (422, "encrypted_xlsx")
+        assert "password" in str(problem.message)
     assert refused(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old.xls").status == 415
 
 
-def test_zip_bomb_is_refused_by_size_and_ratio():
-    def bomb(size):
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr("[Content_Types].xml", "<Types/>")
-            z.writestr("xl/workbook.xml", "<workbook/>")
-            z.writestr("xl/worksheets/sheet1.xml", b"0" * size)
-        return buf.getvalue()
+def bomb(size: int) -> bytes:
+    """A workbook's zip whose sheet unpacks to ``size`` bytes of zeros (about 1000:1)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * size)
+    return buf.getvalue()
 
+
+def test_zip_bomb_is_refused_by_size_and_ratio():
     assert refused(bomb(6_000_000), "bomb.xlsx").code == "zip_bomb"  # unpacks beyond the limit
     assert refused(bomb(2_000_000), "bomb.xlsx").code == "zip_bomb"  # within it, but compressed 1000:1
 

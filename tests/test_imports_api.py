@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from riskreg.models import ExternalRef, ImportBatch, ImportMapping, ImportRow, MajorChange, System
+from riskreg.models import AuditEvent, ExternalRef, ImportBatch, ImportMapping, ImportRow, MajorChange, System
 from riskreg.models.base import utcnow
 from riskreg.models.codes import ImportStatus
 from tests.conftest import assert_error
@@ -69,7 +69,10 @@ def test_upload_match_decide_apply_undo(api, region, db_session):
                                                 "confidence": "uncertain"}
     assert rows["HEROMA lön"]["duplicates_in_batch"] == [rows["Heroma"]["row_id"]]
     assert rows['Citerat; med semikolon']["suggestion"]["action"] == "create"
-    assert set(rows_by_name(c, batch["id"], "duplicates")) == {"HEROMA lön"}
+    # every row with a duplicate in the list, the first of them too, whatever it is suggested to do
+    assert rows["COSMIC (Cambio)"]["duplicates_in_batch"] == [rows["Cambio Cosmic 4.2"]["row_id"]]
+    assert set(rows_by_name(c, batch["id"], "duplicates")) == {"HEROMA lön", "Heroma", "COSMIC (Cambio)",
+                                                               "Cambio Cosmic 4.2"}
     assert set(rows_by_name(c, batch["id"], "create")) == {"Heroma", "Qlik Sense", "Citerat; med semikolon"}
 
     resp = c.post(f"/api/v1/imports/{batch['id']}/decisions",
@@ -96,10 +99,12 @@ def test_upload_match_decide_apply_undo(api, region, db_session):
     assert db_session.execute(select(func.count(System.id))).scalar_one() == before
     cosmic = c.get(f"/api/v1/systems/{ids['Cosmic']}").get_json()
     assert cosmic["aliases"] == [] and cosmic["external_refs"] == []
-    actions = [e["action"] for e in c.get(f"/api/v1/audit?entity=import_batch&entity_id={batch['id']}")
-               .get_json()["items"]] if c.get("/api/v1/audit").status_code == 200 else []
-    if actions:
-        assert {"create", "decide", "apply", "undo"} <= set(actions)
+    trail = c.get(f"/api/v1/audit?entity=import_batch&entity_id={batch['id']}&per_page=100")
+    assert trail.status_code == 200, trail.get_json()
+    actions = [e["action"] for e in trail.get_json()["items"]]
+    assert {"create", "decide", "apply", "undo"} <= set(actions), actions
+    system_trail = c.get(f"/api/v1/audit?entity=system&entity_id={ids['Cosmic']}&per_page=100").get_json()["items"]
+    assert any("servicenow:sn1" in ((e.get("after") or {}).get("external_refs") or []) for e in system_trail)
 
 
 def test_merge_fills_empty_fields_and_overwrites_only_by_choice(api, make, db_session):
@@ -149,6 +154,100 @@ def test_undo_is_refused_when_later_changes_depend_on_it(api, make, db_session):
     assert c.get(f"/api/v1/imports/{bid}").get_json()["status"] == "applied"
 
 
+def system_state(c, sid) -> dict:
+    body = c.get(f"/api/v1/systems/{sid}").get_json()
+    return {k: v for k, v in body.items() if k not in ("version", "updated_at", "stage", "etag")}
+
+
+def test_undo_is_refused_while_a_later_import_uses_what_it_created_and_works_in_reverse_order(api, make, db_session):
+    """Batch 1 creates a system; batch 2, from another source, merges a row into it that only adds its own
+    external reference (no alias, no field). Undoing batch 1 would delete batch 2's work: refused (409,
+    naming batch 2), changing nothing. Undone in reverse order, each restores exactly what it found."""
+    admin = make.admin()
+    unit = make.org_unit()
+    c = api(admin)
+    count = db_session.execute(select(func.count(System.id))).scalar_one()
+    mapping = json.dumps({"Namn": "name", "sys_id": "external_key"})
+    b1 = upload(c, b"Namn;sys_id\r\nHelt Nytt System;cmdb-1\r\n", source="CMDB", mapping=mapping,
+                org_unit_id=str(unit.id)).get_json()["id"]
+    assert c.post(f"/api/v1/imports/{b1}/apply").status_code == 200
+    x = db_session.execute(select(System).where(System.name == "Helt Nytt System")).scalar_one().id
+    created = system_state(c, x)
+    assert created["external_refs"] == [{"source": "cmdb", "key": "cmdb-1"}]
+
+    b2 = upload(c, b"Namn;sys_id\r\nHelt Nytt System;pf-7\r\n", source="Portfolio", mapping=mapping).get_json()["id"]
+    row = c.get(f"/api/v1/imports/{b2}/rows").get_json()["items"][0]
+    assert row["suggestion"]["action"] == "merge" and row["suggestion"]["system_id"] == x
+    assert c.post(f"/api/v1/imports/{b2}/apply").status_code == 200  # undecided: by its suggestion
+    applied = c.get(f"/api/v1/imports/{b2}/rows").get_json()["items"][0]["applied"]
+    assert applied["changes"]["aliases_added"] == [] and applied["changes"]["fields"] == {}
+    assert applied["changes"]["refs_added"] == [["portfolio", "pf-7"]]
+    both = system_state(c, x)
+    assert both["external_refs"] == [{"source": "cmdb", "key": "cmdb-1"}, {"source": "portfolio", "key": "pf-7"}]
+
+    err = assert_error(c.post(f"/api/v1/imports/{b1}/undo"), 409, "conflict")
+    assert f"import {b2}" in err["message"] or f"import {b2} " in err["message"], err
+    assert "Helt Nytt System" in err["message"] and "Portfolio" in err["message"]
+    assert any(f"import {b2}" in m for m in err["fields"]["changes"])
+    assert c.get(f"/api/v1/imports/{b1}").get_json()["status"] == "applied"
+    assert system_state(c, x) == both  # nothing changed
+
+    assert c.post(f"/api/v1/imports/{b2}/undo").status_code == 200
+    assert system_state(c, x) == created  # batch 2's reference gone, the rest as batch 1 left it
+    assert db_session.execute(select(ExternalRef.key).where(ExternalRef.key == "pf-7")).all() == []
+    resp = c.post(f"/api/v1/imports/{b1}/undo")
+    assert resp.status_code == 200 and resp.get_json()["status"] == "undone", resp.get_json()
+    assert db_session.execute(select(func.count(System.id))).scalar_one() == count
+    assert db_session.get(System, x) is None
+    assert db_session.execute(select(ExternalRef.key).where(ExternalRef.key.in_(["pf-7", "cmdb-1"]))).all() == []
+    # the reference batch 2 added and removed is in the system's audit trail, as the create and the delete
+    events = c.get(f"/api/v1/audit?entity=system&entity_id={x}&per_page=100").get_json()["items"]
+    assert [e["action"] for e in reversed(events)] == ["create", "update", "update", "delete"]
+    assert events[-1]["after"]["external_refs"] == ["cmdb:cmdb-1"]
+    assert events[-2]["after"]["external_refs"] == ["cmdb:cmdb-1", "portfolio:pf-7"]
+    assert events[-3]["after"]["external_refs"] == ["cmdb:cmdb-1"]
+
+
+def test_a_row_without_a_name_is_skipped_not_created(api, make, db_session):
+    admin = make.admin()
+    c = api(admin)
+    count = db_session.execute(select(func.count(System.id))).scalar_one()
+    bid = upload(c, "Namn;Leverantör\r\n;Cambio\r\n?;Sectra\r\nNytt System;Ny\r\n".encode()).get_json()["id"]
+    rows = {r["values"]["Namn"]: r for r in c.get(f"/api/v1/imports/{bid}/rows").get_json()["items"]}
+    for name in ("", "?"):
+        assert rows[name]["suggestion"] == {"action": "skip", "confidence": "uncertain"}, rows[name]
+    assert rows["Nytt System"]["suggestion"]["action"] == "create"
+    assert c.post(f"/api/v1/imports/{bid}/accept-confident").get_json() == {"accepted": 1}  # not the nameless
+    # decided "create" anyway: the name and the org unit (the batch has none) are separate problems
+    c.post(f"/api/v1/imports/{bid}/decisions", json=[{"row_id": rows[""]["row_id"], "action": "create"}])
+    err = assert_error(c.post(f"/api/v1/imports/{bid}/apply"), 422)
+    assert set(err["fields"]) == {"name", "org_unit_id"}, err
+    assert "Rows 2 " in err["fields"]["name"][0] or "Raderna 2 " in err["fields"]["name"][0], err
+    assert "2, 4" in err["fields"]["org_unit_id"][0], err
+    assert db_session.execute(select(func.count(System.id))).scalar_one() == count
+
+
+def test_a_confirmed_merge_is_remembered_and_the_next_list_matches_on_the_alias(api, make, db_session):
+    admin = make.admin()
+    unit = make.org_unit()
+    sid = make.system(name="Cosmic", supplier="Cambio", org_unit_id=unit.id).id
+    c = api(admin)
+    bid = upload(c, "Namn\r\nJournalsystemet Öst\r\n".encode()).get_json()["id"]
+    row = c.get(f"/api/v1/imports/{bid}/rows").get_json()["items"][0]
+    assert row["suggestion"]["action"] == "create" and row["candidates"] == []  # nothing in the name says Cosmic
+    c.post(f"/api/v1/imports/{bid}/decisions", json=[{"row_id": row["row_id"], "action": "merge", "system_id": sid}])
+    assert c.post(f"/api/v1/imports/{bid}/apply").status_code == 200
+    assert c.get(f"/api/v1/systems/{sid}").get_json()["aliases"] == ["Journalsystemet Öst"]
+    # the next list, from another source, in other case and with the Ö lost to the encoding
+    for name in ("Journalsystemet Öst", "JOURNALSYSTEMET ÖST", "Journalsystemet Ã–st"):
+        nxt = upload(c, f"Namn\r\n{name}\r\n".encode(), source="portfolio").get_json()["id"]
+        row = c.get(f"/api/v1/imports/{nxt}/rows").get_json()["items"][0]
+        best = row["candidates"][0]
+        assert (best["system_id"], best["score"], best["field"], best["reason"], best["matched"]) == (
+            sid, 100.0, "alias", "exact", "Journalsystemet Öst"), row
+        assert row["suggestion"] == {"action": "merge", "system_id": sid, "confidence": "confident", "score": 100.0}
+
+
 def test_external_reference_matches_first_and_mapping_is_remembered(api, make, db_session):
     admin = make.admin()
     unit = make.org_unit()
@@ -187,6 +286,28 @@ def test_bad_files_leave_nothing_behind(api, make, db_session, name, content, st
     assert err["message"]
     assert db_session.execute(select(func.count(ImportBatch.id))).scalar_one() == 0
     assert db_session.execute(select(func.count(ImportRow.id))).scalar_one() == 0
+
+
+@pytest.mark.parametrize("kind, status, code", [
+    ("encrypted", 422, "encrypted_xlsx"), ("bomb by size", 413, "zip_bomb"), ("bomb by ratio", 413, "zip_bomb"),
+])
+def test_protected_workbooks_and_zip_bombs_leave_nothing_behind(api, make, app, db_session, monkeypatch,
+                                                                 kind, status, code):
+    from tests.test_import_reading import bomb, encrypted_xlsx
+
+    if kind == "bomb by size":  # a limit small enough for a test, and a ratio the bomb stays within
+        monkeypatch.setitem(app.config, "IMPORT_XLSX_MAX_UNCOMPRESSED", 1_000_000)
+        monkeypatch.setitem(app.config, "IMPORT_XLSX_MAX_RATIO", 10_000)
+    content = encrypted_xlsx() if kind == "encrypted" else bomb(2_000_000)
+    c = api(make.admin())
+    audit_before = db_session.execute(select(func.count(AuditEvent.id))).scalar_one()
+    err = assert_error(upload(c, content, "lista.xlsx"), status, code)
+    assert err["message"]
+    assert db_session.execute(select(func.count(ImportBatch.id))).scalar_one() == 0
+    assert db_session.execute(select(func.count(ImportRow.id))).scalar_one() == 0
+    assert db_session.execute(select(func.count(ImportMapping.id))).scalar_one() == 0
+    assert db_session.execute(select(func.count(AuditEvent.id)).where(
+        AuditEvent.id > audit_before, AuditEvent.entity == "import_batch")).scalar_one() == 0
 
 
 def test_too_many_rows_and_too_large_uploads_are_413(api, make, app, db_session):

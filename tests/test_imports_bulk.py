@@ -95,9 +95,15 @@ def test_apply_records_each_row_as_if_applied_one_by_one(db_session, batch):
     rows = list(
         db_session.scalars(select(ImportRow).where(ImportRow.batch_id == b.id).order_by(ImportRow.row_number))
     )
-    changes = [r.changes for r in rows]
+    changes = [dict(r.changes) for r in rows]
     helt = db_session.execute(select(System).where(System.name == "Helt Nytt")).scalar_one()
     tva = db_session.execute(select(System).where(System.name == "Nytt Två")).scalar_one()
+    # the last row that changed a system, and every created one, record the system as the batch left it
+    states = {i: c.pop("state_after") for i, c in enumerate(changes) if "state_after" in c}
+    assert sorted(states) == [1, 2, 3, 4]
+    for i, system in ((1, cosmic), (2, helt), (3, tva), (4, melior)):
+        db_session.refresh(system)
+        assert states[i] == systems.snapshot(system)
     assert changes == [
         {
             "system_id": cosmic.id,
@@ -160,11 +166,12 @@ def test_apply_records_each_row_as_if_applied_one_by_one(db_session, batch):
         (melior.id, "update"),
     ]
     created = [t for t in trail if t[1] == "create"]
-    after = created[0][3]
-    assert after == {**systems.snapshot(helt), "external_refs": []}  # as create() saw it: the key came after
-    assert created[1][3]["external_refs"] == [] and created[1][3]["name"] == "Nytt Två"
+    assert created[0][3] == systems.snapshot(helt)  # its key was taken by row 1: none
+    assert created[1][3] == systems.snapshot(tva)  # with its key: the audit trail records every reference
+    assert created[1][3]["external_refs"] == ["servicenow:sn2"] and created[1][3]["name"] == "Nytt Två"
     assert [t for t in trail if t[1] == "update"] == [
-        (cosmic.id, "update", {"aliases": ["Cosmic R8"]}, {"aliases": ["Cosmic R8", "Cosmic journal"]}),
+        (cosmic.id, "update", {"aliases": ["Cosmic R8"], "external_refs": []},
+         {"aliases": ["Cosmic R8", "Cosmic journal"], "external_refs": ["servicenow:sn1"]}),
         (
             cosmic.id,
             "update",
@@ -367,3 +374,160 @@ def test_staged_changes_write_what_update_would(make, db_session):
         )
     with pytest.raises(Conflict):
         staged.write(db_session, a)
+
+
+# ------------------------------------------------------------------ undo, with other imports and later changes
+
+
+def applied_batch(session, a, content: str, *, source: str, org_unit_id=None, decisions=None):
+    """Upload, match, decide (row number → decision) and apply a list; returns the batch."""
+    b = service.upload(session, a, filename="lista.csv", content=content.encode(), source=source,
+                       mapping=MAPPING, org_unit_id=org_unit_id)
+    service.start_matching(session, a, b)
+    if decisions:
+        rows = {r.row_number: r.id for r in session.scalars(select(ImportRow).where(ImportRow.batch_id == b.id))}
+        service.decide(session, a, b.id, [{"row_id": rows[n], **d} for n, d in decisions.items()])
+    service.apply(session, a, b.id)
+    session.flush()
+    return b
+
+
+def state(session, sid) -> dict | None:
+    session.expire_all()
+    system = session.get(System, sid)
+    return None if system is None else systems.snapshot(system)
+
+
+@pytest.mark.parametrize("clock", ["same instant", "real clock"])
+def test_undo_of_a_batch_whose_system_another_batch_used_is_refused_until_that_one_is_undone(
+        make, db_session, clock):
+    """In the same instant (a fixed clock) a reference alone moves no version: undo must not rest on versions."""
+    admin = make.admin()
+    unit = make.org_unit()
+    a = actor(admin) if clock == "same instant" else Actor(admin, client_address="127.0.0.1", request_id="t")
+    head = "Namn;Leverantör;Alias;sys_id\r\n"
+    b1 = applied_batch(db_session, a, head + "Ny Tjänst;Lev;NT;k-1\r\n", source="CMDB", org_unit_id=unit.id)
+    x = db_session.execute(select(System.id).where(System.name == "Ny Tjänst")).scalar_one()
+    left_by_b1 = state(db_session, x)
+    version = db_session.get(System, x).version
+    b2 = applied_batch(db_session, a, head + "Ny Tjänst;;;p-9\r\n", source="Portfolio")
+    [row] = db_session.scalars(select(ImportRow).where(ImportRow.batch_id == b2.id))
+    assert (row.applied_action, row.applied_system_id) == ("merge", x)
+    assert row.changes["refs_added"] == [["portfolio", "p-9"]] and not row.changes["aliases_added"]
+    if clock == "same instant":
+        assert db_session.get(System, x).version == version  # nothing tells the change but the record
+    left_by_b2 = state(db_session, x)
+    assert left_by_b2["external_refs"] == ["cmdb:k-1", "portfolio:p-9"]
+
+    with pytest.raises(Conflict) as refused:
+        service.undo(db_session, a, b1.id)
+    message = str(refused.value.message)
+    assert f"import {b2.id} (Portfolio, lista.csv)" in message and "Ny Tjänst" in message, message
+    assert state(db_session, x) == left_by_b2  # refused before anything was written
+
+    service.undo(db_session, a, b2.id)
+    db_session.flush()
+    assert state(db_session, x) == left_by_b1
+    service.undo(db_session, a, b1.id)
+    db_session.flush()
+    assert state(db_session, x) is None
+    assert db_session.scalars(select(ExternalRef.key).where(ExternalRef.key.in_(["k-1", "p-9"]))).all() == []
+    assert db_session.scalars(select(SearchGram.system_id).where(SearchGram.system_id == x)).all() == []
+    db_session.expire_all()
+    assert [r.applied_action for r in db_session.scalars(
+        select(ImportRow).where(ImportRow.batch_id.in_([b1.id, b2.id])))] == [None, None]
+
+
+def test_undo_is_refused_for_any_change_since_that_the_batch_did_not_record(make, db_session):
+    """Aliases and references on a created system that the batch did not make, in the same instant (no new
+    version), a person's decision in a batch still to be applied, records resting on it: each refuses,
+    each named."""
+    admin = make.admin()
+    unit = make.org_unit()
+    a = actor(admin)
+    head = "Namn;Leverantör;Alias;sys_id\r\n"
+    b1 = applied_batch(db_session, a, head + "Ny Tjänst;Lev;NT;k-1\r\n", source="CMDB", org_unit_id=unit.id)
+    x = db_session.get(System, db_session.execute(select(System.id).where(System.name == "Ny Tjänst")).scalar_one())
+    systems.update(db_session, a, x.id, {"aliases": ["NT", "Tjänsten"]}, version=x.version)
+    db_session.flush()
+    with pytest.raises(Conflict) as refused:
+        service.undo(db_session, a, b1.id)
+    assert "Ny Tjänst" in str(refused.value.message) and "aliases +Tjänsten" in str(refused.value.message)
+    x = db_session.get(System, x.id)
+    systems.update(db_session, a, x.id, {"aliases": ["NT"]}, version=x.version)  # back as the batch left it
+    db_session.flush()
+    # a batch still to be applied, with a person's decision to merge into the new system
+    b2 = service.upload(db_session, a, filename="andra.csv", content=(head + "Tjänsten ny;;;\r\n").encode(),
+                        source="Portfolio", mapping=MAPPING)
+    service.start_matching(db_session, a, b2)
+    [row] = db_session.scalars(select(ImportRow).where(ImportRow.batch_id == b2.id))
+    service.decide(db_session, a, b2.id, [{"row_id": row.id, "action": "merge", "system_id": x.id}])
+    db_session.flush()
+    with pytest.raises(Conflict) as refused:
+        service.undo(db_session, a, b1.id)
+    assert f"import {b2.id} (Portfolio, andra.csv)" in str(refused.value.message)
+    assert "rows 2 " in str(refused.value.message) or "raderna 2 " in str(refused.value.message)
+    service.decide(db_session, a, b2.id, [{"row_id": row.id, "action": "skip"}])
+    db_session.flush()
+    service.undo(db_session, a, b1.id)  # nothing in the way any more
+    db_session.flush()
+    assert db_session.get(System, x.id) is None
+
+
+@pytest.mark.parametrize("clock", ["same instant", "real clock"])
+def test_undo_of_merges_works_in_reverse_order_and_not_under_a_later_import(make, db_session, clock):
+    """Batches merge into the same existing system (with the real clock each change is a version; in the
+    same instant the audit trail tells which came later): the later one is undone first, then the earlier;
+    the earlier alone is refused while the later stands — also when the later one's row changed nothing
+    because it found the earlier one's alias in place."""
+    admin = make.admin()
+    unit = make.org_unit()
+    a = actor(admin) if clock == "same instant" else Actor(admin, client_address="127.0.0.1", request_id="t")
+    s = make.system(name="Melior", supplier=None, description="", org_unit_id=unit.id)
+    before = state(db_session, s.id)
+    head = "Namn;Leverantör;Alias;sys_id\r\n"
+    b1 = applied_batch(db_session, a, head + "Melior journal;Siemens;;m-1\r\n", source="CMDB",
+                       decisions={2: {"action": "merge", "system_id": s.id}})
+    after_b1 = state(db_session, s.id)
+    assert (after_b1["supplier"], after_b1["aliases"], after_b1["external_refs"]) == (
+        "Siemens", ["Melior journal"], ["cmdb:m-1"])
+    b2 = applied_batch(db_session, a, head + "Melior journal;;;\r\n", source="Portfolio",
+                       decisions={2: {"action": "merge", "system_id": s.id}})
+    [row] = db_session.scalars(select(ImportRow).where(ImportRow.batch_id == b2.id))
+    assert row.changes["aliases_added"] == [] and row.changes["fields"] == {}  # found b1's alias in place
+    with pytest.raises(Conflict) as refused:
+        service.undo(db_session, a, b1.id)
+    assert f"import {b2.id} (Portfolio" in str(refused.value.message)
+    service.undo(db_session, a, b2.id)
+    db_session.flush()
+    assert state(db_session, s.id) == after_b1
+    b3 = applied_batch(db_session, a, head + "Melior 2;;;p-3\r\n", source="Portfolio",
+                       decisions={2: {"action": "merge", "system_id": s.id}})
+    with pytest.raises(Conflict):
+        service.undo(db_session, a, b1.id)
+    service.undo(db_session, a, b3.id)
+    db_session.flush()
+    service.undo(db_session, a, b1.id)  # the version may have moved since: the state is what counts
+    db_session.flush()
+    assert state(db_session, s.id) == before
+
+
+def test_summary_and_the_duplicates_filter_take_every_row_with_a_duplicate(make, db_session):
+    admin = make.admin()
+    unit = make.org_unit()
+    a = actor(admin)
+    make.system(name="Cosmic", supplier="Cambio", org_unit_id=unit.id)
+    content = ("Namn;Leverantör;Alias;sys_id\r\n"
+               "Cosmic;Cambio;;\r\n"  # 2 merge
+               "COSMIC (Cambio);;;\r\n"  # 3 merge, repeats row 2
+               "Qlik Sense;;;\r\n"  # 4 create
+               "QLIK SENSE 2023;;;\r\n"  # 5 skip: repeats row 4
+               "Heroma;;;\r\n")  # 6 alone
+    b = service.upload(db_session, a, filename="l.csv", content=content.encode(), source="x", mapping=MAPPING,
+                       org_unit_id=unit.id)
+    service.start_matching(db_session, a, b)
+    db_session.flush()
+    rows = db_session.scalars(service.rows_statement(b, "duplicates")).all()
+    assert [r.row_number for r in rows] == [2, 3, 4, 5]
+    assert [r.suggestion_action.value for r in rows] == ["merge", "merge", "create", "skip"]
+    assert service.summary(db_session, b)["duplicates"] == 4

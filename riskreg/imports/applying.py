@@ -4,12 +4,18 @@ Apply, in one transaction: a ``create`` row becomes a system (by the rules of
 riskreg.services.systems.create); a ``merge`` row adds its name and aliases as aliases of the system, its
 external key as an external reference, and fills the system's empty fields — a filled field changes only
 where a person chose the list's value (``field_choices[field] == "import"``); a ``skip`` row changes
-nothing. Each row records in ``changes`` exactly what it did, and the system's version afterwards; each
-created or changed system gets its audit event.
+nothing. Each row records in ``changes`` exactly what it did and the system's version afterwards; the
+batch's last row that changed a system also records the system as it then was (``state_after``, the
+fields, aliases and external references of its audit snapshot). Each created or changed system gets its
+audit event, external references included.
 
-Undo reverses exactly those changes, newest first, but refuses (Conflict) when anything happened to a
-system since: its version moved, or records (classifications, risk analyses, …) now rest on a system the
-batch created.
+Undo reverses exactly those changes, newest row first, and refuses (Conflict, naming what stands in the
+way) when anything it would undo has since been changed or used: a system the batch changed or created is
+no longer as the batch left it (another value, alias or reference — whoever made it, another import
+too); another applied batch has rows on a system this batch created, or merged rows later into a system
+this one changed; a batch still to be applied has rows decided into a system this batch created; other
+records (classifications, risk analyses, …) rest on a system it created. Undoing the later batch first
+makes the earlier one undoable again: each leaves the systems exactly as it found them.
 
 Both work in bulk (a batch may hold 100,000 rows): what each row does is worked out in order in memory,
 then written in a few statements (riskreg.services.systems: create_many, StagedChanges)."""
@@ -29,6 +35,7 @@ from riskreg.actor import Actor
 from riskreg.errors import Conflict, RuleViolation
 from riskreg.imports.runner import existing_refs, row_fields, source_slug
 from riskreg.models import (
+    AuditEvent,
     Base,
     ExternalRef,
     ImportBatch,
@@ -39,7 +46,7 @@ from riskreg.models import (
     SystemAlias,
     User,
 )
-from riskreg.models.codes import ImportAction, PersonalData, Role
+from riskreg.models.codes import ImportAction, ImportStatus, PersonalData, Role
 from riskreg.search import fold
 from riskreg.services import systems as systems_service
 
@@ -48,7 +55,8 @@ FIELD_ATTR = {"description": "description", "supplier": "supplier", "org_unit": 
               "system_owner": "system_owner_id", "risk_owner": "risk_owner_id", "criticality": "criticality",
               "lifecycle": "lifecycle", "hosting": "hosting", "personal_data": "personal_data",
               "priority_list": "priority_list"}
-# tables whose rows belong to the system itself (removed with it); any other reference blocks undo
+# tables whose rows belong to the system itself (removed with it; its aliases and references are compared
+# with what the batch recorded) or that undo examines itself (import_rows); any other reference blocks undo
 OWN_TABLES = {"system_aliases", "external_refs", "search_grams", "import_rows"}
 
 
@@ -195,6 +203,7 @@ def apply_batch(session: Session, actor: Actor, batch: ImportBatch,
                 else:
                     ref = key
                     ctx.refs[(ctx.slug, key)] = -row.id  # the system this row creates (no id yet)
+                    values["external_refs"] = [{"source": ctx.slug, "key": ref}]
             creates.append((row, values, ref, skipped))
         elif action == ImportAction.MERGE:
             system = systems[sid]
@@ -211,15 +220,12 @@ def apply_batch(session: Session, actor: Actor, batch: ImportBatch,
     # 2. Creates, in a few statements
     changes: dict[int, dict] = {}
     create_events: list[tuple] = []  # written with the merges' events, in the rows' order
+    # with their references (checked against ctx.refs: the register's and this batch's), in the create event
     created = systems_service.create_many(session, actor, [values for _, values, _, _ in creates],
                                           events=create_events)
-    at = actor.at()
-    # references are added here, already checked against ctx.refs (the register's and this batch's)
-    systems_service.insert_rows(session, ExternalRef.__table__, [
-        {"system_id": sid, "source": ctx.slug, "key": ref, "created_at": at}
-        for (_, _, ref, _), sid in zip(creates, created, strict=True) if ref])
-    for (row, _values, _ref, skipped), sid in zip(creates, created, strict=True):
-        out = {"system_id": sid, "created": True, "version_after": 1}  # a new system's first version
+    for (row, _values, _ref, skipped), sid, event in zip(creates, created, create_events, strict=True):
+        # a new system's first version; the create event's snapshot is the system as this row left it
+        out = {"system_id": sid, "created": True, "version_after": 1, "state_after": event[4]}
         if skipped:
             out["refs_in_use"] = skipped
         changes[row.id] = out
@@ -229,10 +235,13 @@ def apply_batch(session: Session, actor: Actor, batch: ImportBatch,
     # 3. Merges, in file order, made in memory and written together
     staged = systems_service.StagedChanges()
     merge_events: dict[int, list[tuple]] = {}
+    last_change: dict[int, int] = {}  # system → the last row that changed it
     for n, (row, system, refs_added, refs_in_use) in enumerate(merges, start=1):
         first = len(staged.events)
         changes[row.id] = _merge(session, actor, ctx, row, system, refs_added, refs_in_use, staged)
         merge_events[row.id] = staged.events[first:]
+        if changed_anything(changes[row.id]):
+            last_change[system.id] = row.id
         if progress and n % 500 == 0:
             progress(len(creates) + n, total)
     in_order = iter(create_events)
@@ -240,6 +249,8 @@ def apply_batch(session: Session, actor: Actor, batch: ImportBatch,
                      for event in ([next(in_order)] if action == ImportAction.CREATE
                                    else merge_events[row.id])]
     staged.write(session, actor)
+    for sid, rid in last_change.items():  # undo compares the system with this
+        changes[rid]["state_after"] = systems_service.snapshot(systems[sid])
 
     # 4. What each row did
     updates = [{"id": row.id, "changes": changes[row.id], "applied_action": action,
@@ -258,25 +269,36 @@ def apply_batch(session: Session, actor: Actor, batch: ImportBatch,
     return counts
 
 
+def _row_list(numbers: list[int]) -> str:
+    numbers = sorted(set(numbers))
+    return ", ".join(map(str, numbers[:50])) + (" …" if len(numbers) > 50 else "")
+
+
 def _precheck(ctx: Context, plan, systems: dict[int, System]) -> None:
-    missing_unit, gone = [], []
+    """What would stop apply, all at once: rows to create without a name or without an org unit, rows to
+    merge into a system that is gone. Raises RuleViolation with one field per problem."""
+    no_name, no_unit, gone = [], [], []
     for row, action, sid in plan:
         if action == ImportAction.CREATE:
+            if not str(ctx.fields[row.id][0].get("name") or "").strip():
+                no_name.append(row.row_number)
             values, _ = ctx.resolve(row)
             if values.get("org_unit_id") is None and ctx.batch.org_unit_id is None:
-                missing_unit.append(str(row.row_number))
-            if not ctx.fields[row.id][0].get("name"):
-                missing_unit.append(str(row.row_number))
+                no_unit.append(row.row_number)
         elif action == ImportAction.MERGE and (sid is None or sid not in systems):
-            gone.append(str(row.row_number))
+            gone.append(row.row_number)
     problems = {}
-    if missing_unit:
-        problems["org_unit_id"] = [_l("Rows %(rows)s would create a system without a name or an org unit; choose an "
-                                      "org unit for the batch or skip them.", rows=", ".join(sorted(set(missing_unit),
-                                                                                                    key=int)[:50]))]
+    if no_name:
+        problems["name"] = [_l("Rows %(rows)s have no name, and a system cannot be created without one: "
+                               "skip them, or give them names in the list and read it again.",
+                               rows=_row_list(no_name))]
+    if no_unit:
+        problems["org_unit_id"] = [_l("Rows %(rows)s would create a system without an org unit: choose an "
+                                      "org unit for the batch, name one in the list, or skip them.",
+                                      rows=_row_list(no_unit))]
     if gone:
         problems["system_id"] = [_l("Rows %(rows)s merge into a system that no longer exists.",
-                                    rows=", ".join(gone[:50]))]
+                                    rows=_row_list(gone))]
     if problems:
         raise RuleViolation(_l("The batch cannot be applied as decided."), fields=problems)
 
@@ -304,16 +326,50 @@ def _merge(session: Session, actor: Actor, ctx: Context, row: PlanRow, system: S
             added.append(name)
     if added:
         change["aliases"] = [a.name for a in system.aliases] + added
-    if change:
-        staged.update(session, actor, system, change)
-    for src, key in refs_added:
-        system.external_refs.append(ExternalRef(source=src, key=key, created_at=actor.at()))
+    _stage(session, actor, staged, system, change, add_refs=refs_added)
     out = {"system_id": system.id, "created": False, "fields": {k: [before[k], audit.plain(change[k])]
                                                                  for k in before},
            "aliases_added": added, "refs_added": refs_added, "version_after": system.version}
     if refs_in_use:
         out["refs_in_use"] = refs_in_use
     return out
+
+
+def changed_anything(changes: dict) -> bool:
+    """A row's record of what it did changed something (a merge may have found everything in place)."""
+    return bool(changes.get("created") or changes.get("fields") or changes.get("aliases_added")
+                or changes.get("refs_added"))
+
+
+def _refs_of(system: System) -> list[str]:
+    return sorted(f"{r.source}:{r.key}" for r in system.external_refs)
+
+
+def _stage(session: Session, actor: Actor, staged: systems_service.StagedChanges, system: System,
+           values: dict[str, Any], *, add_refs=(), remove_refs=()) -> None:
+    """``staged.update`` with external references too (``stage_update`` leaves them out): one audit event
+    for the whole change, and a new version as ``systems.update`` would count it (a changed reference
+    sets ``updated_at``; the row is written, a version, when that moves)."""
+    version = system.version
+    before_refs = _refs_of(system)
+    b, a = systems_service.stage_update(session, actor, system, values) if values else ({}, {})
+    for src, key in add_refs:
+        system.external_refs.append(ExternalRef(source=src, key=key, created_at=actor.at()))
+    gone = {tuple(r) for r in remove_refs}
+    for ref in [r for r in system.external_refs if (r.source, r.key) in gone]:
+        system.external_refs.remove(ref)
+    after_refs = _refs_of(system)
+    if after_refs != before_refs:
+        b, a = {**b, "external_refs": before_refs}, {**a, "external_refs": after_refs}
+        moved = system.updated_at != actor.at()
+        system.updated_at = actor.at()
+        if moved and system.version == version:
+            system.version = version + 1
+    staged.staged[system.id] = system  # write_staged leaves out what did not change
+    if a:
+        staged.events.append(("system", system.id, "update", b, a))
+        if "name" in a or "aliases" in a:
+            staged.reindex[system.id] = system
 
 
 # ------------------------------------------------------------------ undo
@@ -347,24 +403,17 @@ def undo_batch(session: Session, actor: Actor, batch: ImportBatch,
     stmt = (select(ImportRow.id, ImportRow.changes).where(ImportRow.batch_id == batch.id)
             .order_by(ImportRow.row_number.desc()))
     rows = [(rid, changes) for rid, changes in session.execute(stmt) if changes]
-    ids = {changes["system_id"] for _, changes in rows}
-    systems = _load_systems(session, ids)
-    expected: dict[int, int] = {}
-    for _, changes in reversed(rows):  # oldest first: the last row touching a system sets the version
-        expected[changes["system_id"]] = changes.get("version_after")
-    created = [changes["system_id"] for _, changes in rows if changes.get("created")]
-    problems: list[str] = []
-    for sid, version in expected.items():
-        system = systems.get(sid)
-        if system is None:
-            problems.append(str(_l("system %(id)s no longer exists", id=sid)))
-        elif version is not None and system.version != version:
-            problems.append(str(_l("%(name)s has changed since the import (version %(old)s, now %(new)s)",
-                                   name=system.name, old=version, new=system.version)))
-    for sid, tables in dependents(session, created).items():
-        name = systems[sid].name if sid in systems else str(sid)
-        problems.append(str(_l("%(name)s now has records that rest on it (%(what)s)", name=name,
-                               what=", ".join(sorted(set(tables))))))
+    touched: dict[int, dict] = {}  # system → what the batch left: {created, version, state}
+    for _, changes in reversed(rows):  # oldest first: the last row changing a system says how it was left
+        if not changed_anything(changes):
+            continue
+        left = touched.setdefault(changes["system_id"], {"created": False, "version": None, "state": None})
+        left["created"] = left["created"] or bool(changes.get("created"))
+        left["version"] = changes.get("version_after")
+        if changes.get("state_after") is not None:
+            left["state"] = changes["state_after"]
+    systems = _load_systems(session, {changes["system_id"] for _, changes in rows})
+    problems = _undo_problems(session, batch, touched, systems)
     if problems:
         raise Conflict(_l("The import cannot be undone because later changes depend on it: %(list)s.",
                           list="; ".join(problems[:20])), fields={"changes": problems[:100]})
@@ -372,13 +421,14 @@ def undo_batch(session: Session, actor: Actor, batch: ImportBatch,
     staged = systems_service.StagedChanges()  # its audit events, in order, include the removals
     removed: list[System] = []
     for n, (_, changes) in enumerate(rows, start=1):
-        system = systems[changes["system_id"]]
+        system = systems.get(changes["system_id"])
         if changes.get("created"):
             staged.events.append(("system", system.id, "delete", systems_service.snapshot(system), None))
             removed.append(system)
             counts["removed"] += 1
         else:
-            _restore(session, actor, system, changes, staged)
+            if system is not None:  # (a row that changed nothing has nothing to restore)
+                _restore(session, actor, system, changes, staged)
             counts["restored"] += 1
         if progress and n % 500 == 0:
             progress(n, len(rows))
@@ -393,18 +443,130 @@ def undo_batch(session: Session, actor: Actor, batch: ImportBatch,
     return counts
 
 
+def _undo_problems(session: Session, batch: ImportBatch, touched: dict[int, dict],
+                   systems: dict[int, System]) -> list[str]:
+    """Everything that stands in the way of undoing the batch, as sentences naming the system and what
+    was done to it (and by which import)."""
+    problems: list[str] = []
+    for sid, left in touched.items():
+        system = systems.get(sid)
+        if system is None:
+            problems.append(str(_l("system %(id)s no longer exists", id=sid)))
+        elif left["state"] is not None:
+            what = _differences(left["state"], audit.plain(systems_service.snapshot(system)))
+            if what:
+                problems.append(str(_l("%(name)s has changed since the import (%(what)s)", name=system.name,
+                                       what=what)))
+        elif left["version"] is not None and system.version != left["version"]:  # recorded before states were
+            problems.append(str(_l("%(name)s has changed since the import (version %(old)s, now %(new)s)",
+                                   name=system.name, old=left["version"], new=system.version)))
+    created = sorted(sid for sid, left in touched.items() if left["created"] and sid in systems)
+    for sid, tables in dependents(session, created).items():
+        problems.append(str(_l("%(name)s now has records that rest on it (%(what)s)", name=systems[sid].name,
+                               what=", ".join(sorted(set(tables))))))
+    problems += _other_imports(session, batch, touched, systems)
+    return problems
+
+
+def _differences(before: dict, now: dict) -> str:
+    """What differs between two snapshots of a system: a field's name, or a name or reference added (+)
+    or removed (−)."""
+    out = []
+    for key in sorted(set(before) | set(now)):
+        old, new = before.get(key), now.get(key)
+        if old == new:
+            continue
+        if isinstance(old, list) or isinstance(new, list):
+            old, new = set(old or []), set(new or [])
+            out += [f"{key} +{x}" for x in sorted(new - old)] + [f"{key} −{x}" for x in sorted(old - new)]
+        else:
+            out.append(key)
+    return ", ".join(out)
+
+
+def _other_imports(session: Session, batch: ImportBatch, touched: dict[int, dict],
+                   systems: dict[int, System]) -> list[str]:
+    """Other imports that use what this one did: applied rows on a system it created (any: they came
+    after), applied merges later than this batch into a system it changed (a row that found this batch's
+    alias or reference in place changed nothing, but relied on it), and rows of a batch still to be applied
+    decided into a system it created."""
+    created = {sid for sid, left in touched.items() if left["created"]}
+    applied: dict[tuple[int, int], list[int]] = {}
+    decided: dict[tuple[int, int], list[int]] = {}
+    meta: dict[int, tuple] = {}
+    for part in _chunks(sorted(touched)):
+        stmt = (select(ImportRow.batch_id, ImportRow.row_number, ImportRow.applied_system_id,
+                       ImportRow.applied_action, ImportBatch.source, ImportBatch.filename,
+                       ImportBatch.applied_at)
+                .join(ImportBatch, ImportBatch.id == ImportRow.batch_id)
+                .where(ImportRow.batch_id != batch.id, ImportRow.applied_action.is_not(None),
+                       ImportRow.applied_action != ImportAction.SKIP, ImportRow.applied_system_id.in_(part)))
+        for bid, number, sid, action, source, filename, applied_at in session.execute(stmt):
+            if sid not in created and action == ImportAction.CREATE:
+                continue  # it made the system this batch merged into: it came first
+            meta[bid] = (source, filename, applied_at)
+            applied.setdefault((bid, sid), []).append(number)
+    for part in _chunks(sorted(created)):
+        stmt = (select(ImportRow.batch_id, ImportRow.row_number, ImportRow.decision_system_id,
+                       ImportBatch.source, ImportBatch.filename, ImportBatch.applied_at)
+                .join(ImportBatch, ImportBatch.id == ImportRow.batch_id)
+                .where(ImportRow.batch_id != batch.id, ImportRow.decision_system_id.in_(part),
+                       ImportRow.decision_action == ImportAction.MERGE,
+                       ImportBatch.status.in_([ImportStatus.READY, ImportStatus.APPLYING])))
+        for bid, number, sid, source, filename, applied_at in session.execute(stmt):
+            meta[bid] = (source, filename, applied_at)
+            decided.setdefault((bid, sid), []).append(number)
+    merged_into = {bid for bid, sid in applied if sid not in created}
+    order = _apply_order(session, batch, merged_into, meta)
+    problems = []
+    for (bid, sid), numbers in sorted(applied.items()):
+        if sid not in created and not order.get(bid, True):
+            continue  # applied before this batch: this batch found the system as that one left it
+        source, filename, _ = meta[bid]
+        problems.append(str(_l("%(name)s: import %(batch)s (%(source)s, %(file)s), applied later, merged "
+                               "rows %(rows)s into it; undo that import first", name=systems[sid].name,
+                               batch=bid, source=source, file=filename, rows=_row_list(numbers))))
+    for (bid, sid), numbers in sorted(decided.items()):
+        source, filename, _ = meta[bid]
+        problems.append(str(_l("%(name)s: in import %(batch)s (%(source)s, %(file)s), not yet applied, rows "
+                               "%(rows)s are decided to merge into it; decide them otherwise first",
+                               name=systems[sid].name, batch=bid, source=source, file=filename,
+                               rows=_row_list(numbers))))
+    return problems
+
+
+def _apply_order(session: Session, batch: ImportBatch, others: set[int], meta: dict[int, tuple]
+                 ) -> dict[int, bool]:
+    """For each of ``others`` (applied batches): was it applied after ``batch``? By the time of apply, and
+    where two are equal (a fixed clock) by the order of their apply events in the audit trail."""
+    if not others:
+        return {}
+    ids = sorted(others | {batch.id})
+    events = dict(session.execute(
+        select(AuditEvent.entity_id, func.max(AuditEvent.id))
+        .where(AuditEvent.entity == "import_batch", AuditEvent.action == "apply",
+               AuditEvent.entity_id.in_(ids))
+        .group_by(AuditEvent.entity_id)).all())
+    out = {}
+    for bid in others:
+        at, mine = meta[bid][2], batch.applied_at
+        if at is not None and mine is not None and at != mine:
+            out[bid] = at > mine
+        elif events.get(bid) is not None and events.get(batch.id) is not None:
+            out[bid] = events[bid] > events[batch.id]
+        else:
+            out[bid] = True  # cannot tell: as if later (refuse rather than lose something)
+    return out
+
+
 def _restore(session: Session, actor: Actor, system: System, changes: dict,
              staged: systems_service.StagedChanges) -> None:
-    """One applied merge row reversed, in memory (``staged`` writes it)."""
+    """One applied merge row reversed, in memory (``staged`` writes it, with its audit event)."""
     values: dict[str, Any] = {attr: old for attr, (old, _new) in (changes.get("fields") or {}).items()}
     added = set(changes.get("aliases_added") or [])
     if added:
         values["aliases"] = [a.name for a in system.aliases if a.name not in added]
-    refs = {tuple(r) for r in changes.get("refs_added") or []}
-    if values:
-        staged.update(session, actor, system, values)
-    for ref in [r for r in system.external_refs if (r.source, r.key) in refs]:
-        system.external_refs.remove(ref)
+    _stage(session, actor, staged, system, values, remove_refs=changes.get("refs_added") or [])
 
 
 def _remove_many(session: Session, systems: list[System]) -> None:

@@ -99,9 +99,11 @@ class Match:
 
 
 def prepare(entities: Sequence[Entity], known: set[str] | frozenset[str]) -> None:
+    """Each entity's keys (a name with no letter or digit, "?" or "-", has none: it matches nothing)."""
     known = frozenset(known)
     for ent in entities:
-        ent.keys = [keys_for(n, ent.supplier, known) for n in ent.names if n and n.strip()]
+        keys = (keys_for(n, ent.supplier, known) for n in ent.names if n and n.strip())
+        ent.keys = [k for k in keys if k.main or k.alts]
         sup = set(supplier_tokens(ent.supplier))
         for k in ent.keys[:1]:
             sup |= k.suppliers
@@ -137,9 +139,13 @@ def _flatten(entities: Sequence[Entity], primary: bool = False) -> tuple[list[st
     return strings, owner
 
 
+_VOWELS = str.maketrans("", "", "aeiouy")
+
+
 def _block_keys(s: str) -> set[str]:
     """The keys a string is found by: its words, the first and last four letters of longer words (a typo
-    leaves one of them intact), and all its words run together."""
+    leaves one of them intact), the first four consonants of longer words (an å, ä or ö lost to the
+    encoding, "Hj?lpmedel", leaves the consonants as they were), and all its words run together."""
     out = set()
     toks = [t for t in s.split() if t not in STOPWORDS]
     for t in toks:
@@ -147,6 +153,9 @@ def _block_keys(s: str) -> set[str]:
         if len(t) >= 5:
             out.add("<" + t[:4])
             out.add(">" + t[-4:])
+            skeleton = t.translate(_VOWELS)
+            if len(skeleton) >= 4:
+                out.add("~" + skeleton[:4])
     if len(toks) > 1:
         out.add("".join(toks))
     return out
@@ -479,13 +488,15 @@ def score_entity(row: Entity, target: Entity, alias_from: int = 1) -> Match:
 @dataclass
 class RowResult:
     candidates: list[Match]  # systems, best first (those at or above the review threshold)
-    duplicates: list[int]  # indexes of other rows of the list that are the same system
+    duplicates: list[int]  # indexes of the other rows of the list (earlier or later) that are the same system
     action: str  # merge / create / skip
     system_id: int | None = None
     row_index: int | None = None  # skip: the earlier row it repeats
     confidence: str = "uncertain"  # confident / uncertain
     score: float | None = None
-    reason: str = ""
+    reason: str = ""  # of the suggestion: a candidate's reason, repeats_row, or no_name
+    named: bool = True  # False: the row has no usable name (empty, or no letter or digit)
+    dup_scores: dict[int, float] = field(default_factory=dict, repr=False)  # duplicates → score
 
 
 def match_list(rows: Sequence[Entity], systems: Sequence[Entity], refs: Sequence[int | None],
@@ -511,14 +522,23 @@ def match_list(rows: Sequence[Entity], systems: Sequence[Entity], refs: Sequence
             target = by_id.get(refs[i])
             exact = Match(refs[i], 100.0, target.names[0] if target else "", "external_ref", "external_ref")
             scored = [exact] + [m for m in scored if m.target != refs[i]]
-        scored = sorted((m for m in scored if m.score >= th.review), key=lambda m: (-m.score, m.target))
-        dups = []
+        # the external reference first, whatever ties with it by name
+        scored = sorted((m for m in scored if m.score >= th.review),
+                        key=lambda m: (m.field != "external_ref", -m.score, m.target))
+        dups = {}
         for j in dup_idx[i]:
             m = score_entity(row, rows[j], alias_from=99)
             if m.score >= th.duplicate:
-                dups.append((j, m.score))
-        results.append(RowResult(candidates=scored[:5], duplicates=sorted(j for j, _ in dups), action="create"))
-        results[-1]._dup_scores = dict(dups)  # type: ignore[attr-defined]
+                dups[j] = m.score
+        results.append(RowResult(candidates=scored[:5], duplicates=[], action="create", named=bool(row.keys),
+                                 dup_scores=dups))
+    # the same both ways: a row found as another's duplicate has that row as its own (the candidates of
+    # each row are its best few, so one side may have missed the other)
+    for i, res in enumerate(results):
+        for j, s in list(res.dup_scores.items()):
+            results[j].dup_scores.setdefault(i, s)
+    for res in results:
+        res.duplicates = sorted(res.dup_scores)
     _suggest(results, th)
     if progress:
         progress(1.0)
@@ -526,19 +546,31 @@ def match_list(rows: Sequence[Entity], systems: Sequence[Entity], refs: Sequence
 
 
 def _suggest(results: list[RowResult], th: Thresholds) -> None:
+    """Per row, in order: a clear best system at or above ``merge`` → merge; else a row without a name →
+    skip (nothing to create it by); else a repeat of an earlier row → what that row does (merge into its
+    system, or skip when it creates one); else create. A merge whose best is not clear of the runner-up
+    is never confident."""
     for i, res in enumerate(results):
         best = res.candidates[0] if res.candidates else None
         second = next((m for m in res.candidates[1:] if best and m.target != best.target), None)
         clear = best is not None and (second is None or best.score - second.score >= th.margin
                                       or best.field == "external_ref")
         earlier = [j for j in res.duplicates if j < i]
+        origin = None
+        if earlier:
+            first = min(earlier, key=lambda j: (results[j].row_index if results[j].action == "skip" else j))
+            origin = results[first]
+            near_best = {m.target for m in res.candidates if best and m.score >= best.score - th.margin}
+            if origin.action == "merge" and best is not None and best.score >= th.merge \
+                    and origin.system_id not in near_best:
+                origin = None  # its own near-equal best systems are others: the repeat says less than they do
         if best is not None and best.score >= th.merge and clear:
             res.action, res.system_id, res.score, res.reason = "merge", best.target, best.score, best.reason
             res.confidence = "confident" if best.score >= th.confident else "uncertain"
-        elif earlier:
-            first = min(earlier, key=lambda j: (results[j].row_index if results[j].action == "skip" else j))
-            origin = results[first]
-            dup_score = res._dup_scores.get(first, th.duplicate)  # type: ignore[attr-defined]
+        elif not res.named:
+            res.action, res.score, res.reason, res.confidence = "skip", None, "no_name", "uncertain"
+        elif origin is not None:
+            dup_score = res.dup_scores.get(first, th.duplicate)
             if origin.action == "merge":
                 res.action, res.system_id, res.score, res.reason = "merge", origin.system_id, dup_score, "repeats_row"
             else:

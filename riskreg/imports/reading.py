@@ -236,6 +236,27 @@ def _read_xlsx(content: bytes, limits: Limits, sheet: str | None) -> Table:
         wb.close()
 
 
+def sheet_names(content: bytes | None, limits: Limits | None = None) -> list[str]:
+    """The sheets of a workbook, in the workbook's order; [] for anything that is not a readable XLSX (a CSV
+    file, a damaged workbook). Cheap: openpyxl's read-only mode reads the workbook's index, not its cells."""
+    if not content or not content.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return []
+    try:
+        _check_zip(content, limits or Limits())
+    except FileProblem:
+        return []
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+        return []
+    try:
+        return [str(name) for name in wb.sheetnames]
+    finally:
+        wb.close()
+
+
 # ------------------------------------------------------------------ header and rows
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from riskreg.imports import reading
 from riskreg.imports.mapping import FIELDS
 from riskreg.schemas import Base, ident, query_ident
 
@@ -40,6 +41,10 @@ class BatchOut(Base):
     encoding = fields.String(allow_none=True)
     delimiter = fields.String(allow_none=True)
     sheet = fields.String(allow_none=True)
+    sheets = fields.Method("dump_sheets", metadata={
+        "type": "array", "items": {"type": "string"},
+        "description": "the workbook's sheets in order (an XLSX file; [] for CSV); `sheet` is the one read, another "
+                       "is chosen with PATCH"})
     headers = fields.List(fields.String())
     mapping = fields.Dict(keys=fields.String(), values=fields.String())
     org_unit_id = fields.Integer(allow_none=True)
@@ -53,6 +58,9 @@ class BatchOut(Base):
 
     def dump_progress(self, obj) -> dict:
         return {"done": obj.progress_done or 0, "total": obj.progress_total or 0}
+
+    def dump_sheets(self, obj) -> list[str]:
+        return reading.sheet_names(obj.content) if obj.file_kind == "xlsx" else []
 
 
 class CandidateOut(Schema):

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from riskreg import audit, permissions
@@ -199,6 +199,9 @@ def remap(session: Session, actor: Actor, batch_id: int, *, mapping: dict | None
         chosen = choose_mapping(session, batch.source, table.headers, chosen)
     else:
         keep = mapping if mapping is not None else {c: f for c, f in batch.mapping.items() if c in table.headers}
+        if mapping is None and "name" not in keep.values():
+            # another sheet (or reading) whose columns the mapping so far does not name: map them as at upload
+            keep = None
         chosen = choose_mapping(session, batch.source, table.headers, keep)
     if mapping is not None:
         _remember_mapping(session, batch.source, chosen)
@@ -258,6 +261,12 @@ def batches_statement(actor: Actor) -> Select:
     return select(ImportBatch).order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
 
 
+def has_duplicates():
+    """A row that has duplicates within its batch, earlier or later (matching lists them both ways). The
+    JSON list's length, read per row of the batch: json_array_length is SQLite's and PostgreSQL's alike."""
+    return func.json_array_length(ImportRow.duplicates_in_batch) > 0
+
+
 def rows_statement(batch: ImportBatch, flt: str = "all") -> Select:
     """The batch's rows in file order, narrowed by a review filter (FILTERS)."""
     stmt = select(ImportRow).where(ImportRow.batch_id == batch.id)
@@ -265,7 +274,7 @@ def rows_statement(batch: ImportBatch, flt: str = "all") -> Select:
     if flt in ("merge", "create", "skip"):
         stmt = stmt.where(action == flt)
     elif flt == "duplicates":
-        stmt = stmt.where(ImportRow.suggestion_row_id.is_not(None))
+        stmt = stmt.where(has_duplicates())
     elif flt == "uncertain":
         stmt = stmt.where(ImportRow.confidence == "uncertain", ImportRow.decision_action.is_(None))
     elif flt == "undecided":
@@ -276,12 +285,13 @@ def rows_statement(batch: ImportBatch, flt: str = "all") -> Select:
 
 
 def summary(session: Session, batch: ImportBatch) -> dict[str, int]:
-    """Counts per suggested/decided action and confidence, in one query."""
+    """Counts per suggested/decided action and confidence, and of rows with duplicates in the batch (as the
+    "duplicates" filter takes them), in one query."""
     action = func.coalesce(ImportRow.decision_action, ImportRow.suggestion_action)
     decided = func.count(ImportRow.decision_action)
     out = {"merge": 0, "create": 0, "skip": 0, "uncertain": 0, "decided": 0, "duplicates": 0, "confident": 0}
     stmt = (select(action, ImportRow.confidence, func.count(), decided,
-                   func.count(ImportRow.suggestion_row_id))
+                   func.count(case((has_duplicates(), 1))))
             .where(ImportRow.batch_id == batch.id).group_by(action, ImportRow.confidence))
     for act, conf, n, dec, dup in session.execute(stmt):
         if act:
@@ -487,3 +497,55 @@ def recover_if_stale(session: Session, actor: Actor, batch: ImportBatch) -> bool
     session.commit()
     session.refresh(batch)
     return True
+
+
+# ------------------------------------------------------------------ the pages' and the API's long work, sheets
+
+
+def start_matching_within_budget(session: Session, actor: Actor, batch: ImportBatch) -> ImportBatch:
+    """``start_matching``, deciding by the work rather than by the rows alone: a list is matched within the
+    request only while rows × (names in the register + rows) stays within IMPORT_INLINE_COMPARISONS (and
+    its rows within IMPORT_INLINE_ROWS) — a few seconds at most (runner.matches_inline); else in the
+    background, status `matching` to poll. The caller has committed the batch."""
+    if runner.matches_inline(session, batch.row_count, current_app.config):
+        return start_matching(session, actor, batch)
+    jobs.run_in_background("match", batch.id, actor.user_id)
+    return batch
+
+
+def progress_from_zero(batch: ImportBatch) -> None:
+    """Background work about to start on a claimed batch (apply, undo) counts from 0 of its rows, not from
+    the figures the work before left (matching ends at total of total). The caller commits."""
+    batch.progress_done, batch.progress_total = 0, batch.row_count
+
+
+def naming_sheets(err: DomainError, content: bytes | None, sheet: str | None = None) -> DomainError:
+    """A workbook refused for its column mapping (no name column, most often: the first sheet is a cover
+    sheet): the same refusal, its message naming the sheet read and the workbook's sheets, so that a person
+    can choose the one that holds the list (``sheet`` at upload, or PATCH). Any other error, a CSV file or a
+    workbook of one sheet: ``err`` as it is."""
+    if not isinstance(err, RuleViolation) or "mapping" not in err.fields:
+        return err
+    names = reading.sheet_names(content)
+    if len(names) < 2:
+        return err
+    from flask_babel import gettext
+
+    listed = ", ".join(gettext("“%(name)s”", name=n) for n in names)
+    read = gettext("“%(name)s”", name=sheet if sheet in names else names[0])
+    message = _l("%(why)s The sheet read was %(sheet)s; the workbook's sheets are %(names)s. Choose the sheet "
+                 "that holds the list.", why=err.message, sheet=read, names=listed)
+    return RuleViolation(message, fields={**err.fields, "sheet": [_l("Sheets: %(names)s", names=listed)]},
+                         code=err.code)
+
+
+def uncertain_merges_statement(batch: ImportBatch) -> Select:
+    """Undecided rows whose suggestion is an uncertain merge. Apply takes the suggestion where no decision
+    was given (API.md), so the pages count these before apply and list them (review filter
+    ``uncertain_merges``): nothing is merged without a person seeing it."""
+    return rows_statement(batch, "uncertain").where(ImportRow.suggestion_action == ImportAction.MERGE)
+
+
+def uncertain_merges(session: Session, batch: ImportBatch) -> int:
+    stmt = uncertain_merges_statement(batch).order_by(None).with_only_columns(func.count(ImportRow.id))
+    return session.execute(stmt).scalar_one()

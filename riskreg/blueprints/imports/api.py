@@ -85,11 +85,18 @@ def upload():
     except DomainError:
         drain_request_body()
         raise
-    batch = service.upload(db.session, actor, filename=upload_file.filename or "list", content=content,
-                           source=data["source"], mapping=data.get("mapping"), org_unit_id=data.get("org_unit_id"),
-                           encoding=data.get("encoding"), delimiter=data.get("delimiter"), sheet=data.get("sheet"))
+    try:
+        batch = service.upload(db.session, actor, filename=upload_file.filename or "list", content=content,
+                               source=data["source"], mapping=data.get("mapping"),
+                               org_unit_id=data.get("org_unit_id"), encoding=data.get("encoding"),
+                               delimiter=data.get("delimiter"), sheet=data.get("sheet"))
+    except DomainError as err:
+        named = service.naming_sheets(err, content, data.get("sheet"))
+        if named is err:
+            raise
+        raise named from err
     db.session.commit()
-    service.start_matching(db.session, actor, batch)
+    service.start_matching_within_budget(db.session, actor, batch)
     db.session.commit()
     resp = jsonify(batch_out.dump(batch))
     resp.status_code = 201
@@ -120,11 +127,22 @@ def get_batch(batch_id: int):
 def remap(batch_id: int):
     data = body(RemapIn())
     actor = current_actor()
-    batch = service.remap(db.session, actor, batch_id, mapping=data.get("mapping"), encoding=data.get("encoding"),
-                          delimiter=data.get("delimiter"), sheet=data.get("sheet"),
-                          org_unit_id=data.get("org_unit_id"), keep_org_unit="org_unit_id" not in data)
+    try:
+        batch = service.remap(db.session, actor, batch_id, mapping=data.get("mapping"),
+                              encoding=data.get("encoding"), delimiter=data.get("delimiter"),
+                              sheet=data.get("sheet"), org_unit_id=data.get("org_unit_id"),
+                              keep_org_unit="org_unit_id" not in data)
+    except DomainError as err:
+        db.session.rollback()
+        if "mapping" not in err.fields:
+            raise
+        refused = service.get(db.session, actor, batch_id)
+        named = service.naming_sheets(err, refused.content, data.get("sheet") or refused.sheet)
+        if named is err:
+            raise
+        raise named from err
     db.session.commit()
-    service.start_matching(db.session, actor, batch)
+    service.start_matching_within_budget(db.session, actor, batch)
     db.session.commit()
     return jsonify(batch_out.dump(batch))
 
@@ -159,6 +177,8 @@ def accept_confident(batch_id: int):
 
 
 def _acted(batch, background: bool):
+    if background:
+        service.progress_from_zero(batch)
     db.session.commit()
     if background:
         from riskreg.imports import jobs

@@ -1,6 +1,7 @@
 /* Review of an import, by keyboard: j/k (or arrow down/up) move between rows, 1-5 choose a candidate,
    n create new, s skip, a the suggestion, Enter saves the row (the page comes back at the next row).
-   Keys are ignored while typing in a field. No inline script (strict CSP). */
+   Keys are ignored while typing in a field. Choosing a candidate (by key or click) shows that candidate's
+   own field-by-field conflicts. No inline script (strict CSP). */
 (function () {
   "use strict";
 
@@ -20,11 +21,31 @@
       rows[current].scrollIntoView({ block: "nearest" });
     }
 
+    // The field-by-field comparison shown is that of the chosen candidate (each candidate has its own,
+    // rendered by the server); creating or skipping shows none. The chosen candidate's column is marked.
+    function sync(row) {
+      var checked = row.querySelector('input[name="choice"]:checked');
+      var value = checked ? checked.value : "";
+      row.querySelectorAll("[data-merge-into]").forEach(function (block) {
+        block.hidden = block.getAttribute("data-merge-into") !== value;
+      });
+      row.querySelectorAll("[data-system]").forEach(function (cell) {
+        cell.classList.toggle("chosen", "merge:" + cell.getAttribute("data-system") === value);
+      });
+    }
+
     function choose(selector) {
       var input = rows[current].querySelector(selector);
-      if (input && !input.disabled) { input.checked = true; input.focus(); }
+      if (input && !input.disabled) { input.checked = true; input.focus(); sync(rows[current]); }
       return input;
     }
+
+    rows.forEach(function (r) {
+      r.addEventListener("change", function (e) {
+        if (e.target && e.target.name === "choice") { sync(r); }
+      });
+      sync(r);
+    });
 
     rows.forEach(function (r, n) {
       r.addEventListener("focusin", function () {

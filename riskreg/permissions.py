@@ -80,6 +80,11 @@ def can_read_reports(user: User | None) -> bool:
     return bool(user and user.has_role(*READ_ALL_ROLES, Role.RISK_OWNER, Role.SYSTEM_OWNER))
 
 
+def is_risk_owner(user: User | None) -> bool:
+    """Risk owners have a decision queue of their own (the menu leads there)."""
+    return bool(user and user.has_role(Role.RISK_OWNER))
+
+
 def can_read_audit(user: User | None) -> bool:
     return bool(user and user.has_role(Role.CISO, Role.AUDITOR, Role.ADMIN))
 

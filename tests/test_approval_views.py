@@ -455,3 +455,14 @@ def test_a_queued_system_of_ones_own_says_why_it_cannot_be_decided(make, db_sess
     overview = client.get("/approvals")
     assert "åtskillnad mellan uppgifter" in page_text(overview)
     assert f"/systems/{own.system.id}/approval/decide" not in overview.get_data(as_text=True)
+
+
+def test_a_risk_owner_has_the_decision_queue_in_the_menu(world, client):
+    """The main menu leads a risk owner straight to their queue; a system owner has no queue."""
+    nav = re.compile(r'<nav id="main-nav".*?</nav>', re.S)
+    login(client, world.risk_owner)
+    menu = nav.search(client.get("/").get_data(as_text=True)).group(0)
+    assert 'href="/approvals/queue"' in menu and "Beslutskö" in menu
+    login(client, world.owner)
+    menu = nav.search(client.get("/").get_data(as_text=True)).group(0)
+    assert "/approvals/queue" not in menu

@@ -235,8 +235,7 @@ def test_the_whole_way_over_every_role(live, browser):
 
     # 4. the risk owner decides from the queue: approved with a condition
     log_in(page, base, RISK_OWNER)
-    page.locator("#main-nav").get_by_role("link", name="Driftgodkännande").click()
-    page.get_by_role("link", name="Beslutskö", exact=True).click()
+    page.locator("#main-nav").get_by_role("link", name="Beslutskö", exact=True).click()  # a risk owner's own entry
     row = page.locator("table.queue tbody tr", has_text=NEW)
     expect(row).to_have_count(1)
     assert "3-3-2" in row.inner_text()

@@ -52,6 +52,7 @@ from riskreg.services import decommissioning
 from riskreg.web import add_nav, current_actor
 
 add_nav("approvals.index", _l("Approvals"), "can_read_reports")
+add_nav("approvals.queue_page", _l("Decision queue"), "is_risk_owner")
 
 PER_PAGE = 50
 DECISION_LABELS = {

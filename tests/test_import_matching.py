@@ -229,3 +229,13 @@ def test_a_named_row_makes_the_system_a_nameless_row_with_its_key_only_repeats()
     assert (nameless.action, nameless.row_index) == ("skip", 1)
     assert (third.action, third.row_index, third.reason) == ("skip", 1, "repeats_row")
     assert 0 in named.duplicates and 1 in nameless.duplicates
+
+
+def test_two_names_with_the_same_initials_are_not_the_same_system():
+    """An acronym matches a name written as that acronym, not another name that happens to share it."""
+    same_initials = matching.compare(keys_for("Prosys Söderby reserv"), keys_for("Pulsia Stormo reserv"))
+    assert not (same_initials[1] == "acronym" and same_initials[0] >= 90), same_initials
+    written_out = matching.compare(keys_for("PAS"), keys_for("Patient administrativt system"))
+    assert written_out[0] >= 90 and written_out[1] == "acronym", written_out
+    bracket = matching.compare(keys_for("Patientadministrativt system (PAS)"), keys_for("PAS"))
+    assert bracket[0] >= 90, bracket

@@ -452,6 +452,8 @@ def compare(row: NameKeys, target: NameKeys) -> tuple[float, str, list[str]]:
     for alts, others, how in ((row.alts, tgts + list(target.alts), "bracket"), (target.alts, rows, "bracket")):
         for alt in alts:
             for other in others:
+                if alt == row.acronym and other == target.acronym:
+                    continue  # two names with the same initials ("Prosys Söderby reserv", "Pulsia Stormo reserv")
                 if alt == other or (len(alt) >= 8 and fuzz.ratio(alt, other) >= 94):
                     kind = "acronym" if " " not in alt and len(alt) <= 6 else how
                     s = 96.0 if alt == other else 92.0

@@ -174,6 +174,7 @@ class NameKeys:
     removed_versions: tuple[str, ...] = ()
     removed_suppliers: tuple[str, ...] = ()
     token_set: frozenset[str] = field(default=frozenset())
+    acronym: str = ""  # the initials made of the name's words (also among alts); "" when none
 
     def primary(self) -> list[str]:
         out = [self.main]
@@ -235,11 +236,13 @@ def keys_for(name: str, supplier: str | None = None, known_suppliers: frozenset[
     acro = _acronym(rest or main_toks)
     if acro and len(acro) >= 3:
         alts.append(acro)
+    else:
+        acro = ""
     alts = [a for a in dict.fromkeys(alts) if a != main and a != stripped]
     full = " ".join(t.replace(",", ".").replace("_", ".") for t in all_toks)
     return NameKeys(main=main, full=full, stripped=stripped, alts=tuple(alts), suppliers=frozenset(suppliers),
                     removed_versions=tuple(removed), removed_suppliers=tuple(in_name),
-                    token_set=frozenset(main_toks))
+                    token_set=frozenset(main_toks), acronym=acro if acro in alts else "")
 
 
 _KNOWN = frozenset(KNOWN_SUPPLIERS)

@@ -452,7 +452,7 @@ def test_undo_is_refused_for_any_change_since_that_the_batch_did_not_record(make
     db_session.flush()
     with pytest.raises(Conflict) as refused:
         service.undo(db_session, a, b1.id)
-    assert "Ny Tjänst" in str(refused.value.message) and "aliases +Tjänsten" in str(refused.value.message)
+    assert "Ny Tjänst" in str(refused.value.message) and "+Tjänsten" in str(refused.value.message)
     x = db_session.get(System, x.id)
     systems.update(db_session, a, x.id, {"aliases": ["NT"]}, version=x.version)  # back as the batch left it
     db_session.flush()
@@ -510,6 +510,49 @@ def test_undo_of_merges_works_in_reverse_order_and_not_under_a_later_import(make
     service.undo(db_session, a, b1.id)  # the version may have moved since: the state is what counts
     db_session.flush()
     assert state(db_session, s.id) == before
+
+
+def test_an_undecided_suggested_merge_into_a_created_system_refuses_its_undo(make, db_session):
+    """Apply follows a row's suggestion where no one decided: a batch still to be applied whose row is
+    suggested to merge into a system the earlier batch created stands in the way of that batch's undo."""
+    admin = make.admin()
+    unit = make.org_unit()
+    a = actor(admin)
+    head = "Namn;Leverantör;Alias;sys_id\r\n"
+    b1 = applied_batch(db_session, a, head + "Ny Tjänst;Lev;NT;k-1\r\n", source="CMDB", org_unit_id=unit.id)
+    x = db_session.execute(select(System.id).where(System.name == "Ny Tjänst")).scalar_one()
+    b2 = service.upload(db_session, a, filename="andra.csv", content=(head + "Ny Tjänst;;;\r\n").encode(),
+                        source="Portfolio", mapping=MAPPING)
+    service.start_matching(db_session, a, b2)
+    [row] = db_session.scalars(select(ImportRow).where(ImportRow.batch_id == b2.id))
+    assert (row.suggestion_action, row.suggestion_system_id, row.decision_action) == ("merge", x, None)
+    with pytest.raises(Conflict) as refused:
+        service.undo(db_session, a, b1.id)
+    assert f"import {b2.id} (Portfolio, andra.csv)" in str(refused.value.message)
+    service.decide(db_session, a, b2.id, [{"row_id": row.id, "action": "create"}])
+    db_session.flush()
+    service.undo(db_session, a, b1.id)
+    db_session.flush()
+    assert db_session.get(System, x) is None
+
+
+def test_a_major_change_on_a_merged_system_does_not_stand_in_the_way_of_undo(make, db_session):
+    """Undo puts back the register fields, names and references it changed on a system it merged into;
+    what it never touches (a major change recorded since) does not refuse it, and is kept."""
+    admin = make.admin()
+    unit = make.org_unit()
+    a = actor(admin)
+    s = make.system(name="Melior", supplier=None, description="", org_unit_id=unit.id)
+    head = "Namn;Leverantör;Alias;sys_id\r\n"
+    b1 = applied_batch(db_session, a, head + "Melior journal;Siemens;;m-1\r\n", source="CMDB",
+                       decisions={2: {"action": "merge", "system_id": s.id}})
+    systems.record_major_change(db_session, a, s.id, "Ny databasserver")
+    db_session.flush()
+    service.undo(db_session, a, b1.id)
+    db_session.flush()
+    after = state(db_session, s.id)
+    assert (after["supplier"], after["aliases"], after["external_refs"]) == (None, [], [])
+    assert after["major_change_at"] is not None
 
 
 def test_summary_and_the_duplicates_filter_take_every_row_with_a_duplicate(make, db_session):

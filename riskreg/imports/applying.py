@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from riskreg import audit
+from riskreg import audit, labels
 from riskreg.actor import Actor
 from riskreg.errors import Conflict, RuleViolation
 from riskreg.imports.runner import existing_refs, row_fields, source_slug
@@ -453,7 +453,8 @@ def _undo_problems(session: Session, batch: ImportBatch, touched: dict[int, dict
         if system is None:
             problems.append(str(_l("system %(id)s no longer exists", id=sid)))
         elif left["state"] is not None:
-            what = _differences(left["state"], audit.plain(systems_service.snapshot(system)))
+            what = _differences(left["state"], audit.plain(systems_service.snapshot(system)),
+                                None if left["created"] else REGISTER_KEYS)
             if what:
                 problems.append(str(_l("%(name)s has changed since the import (%(what)s)", name=system.name,
                                        what=what)))
@@ -468,19 +469,27 @@ def _undo_problems(session: Session, batch: ImportBatch, touched: dict[int, dict
     return problems
 
 
-def _differences(before: dict, now: dict) -> str:
-    """What differs between two snapshots of a system: a field's name, or a name or reference added (+)
-    or removed (−)."""
+# What undo puts back on a system it merged into; other changes since (a major change recorded, a decision)
+# do not stand in its way. A system it created is compared whole: undo removes it.
+REGISTER_KEYS = frozenset({"name", "aliases", "external_refs", *FIELD_ATTR.values()})
+
+
+def _differences(before: dict, now: dict, keys=None) -> str:
+    """What differs between two snapshots of a system (only ``keys``, when given): a field's name, or a
+    name or reference added (+) or removed (−), in the register's words."""
     out = []
     for key in sorted(set(before) | set(now)):
+        if keys is not None and key not in keys:
+            continue
         old, new = before.get(key), now.get(key)
         if old == new:
             continue
+        label = str(labels.FIELD_LABELS.get(key, key))
         if isinstance(old, list) or isinstance(new, list):
             old, new = set(old or []), set(new or [])
-            out += [f"{key} +{x}" for x in sorted(new - old)] + [f"{key} −{x}" for x in sorted(old - new)]
+            out += [f"{label} +{x}" for x in sorted(new - old)] + [f"{label} −{x}" for x in sorted(old - new)]
         else:
-            out.append(key)
+            out.append(label)
     return ", ".join(out)
 
 
@@ -507,15 +516,21 @@ def _other_imports(session: Session, batch: ImportBatch, touched: dict[int, dict
             meta[bid] = (source, filename, applied_at)
             applied.setdefault((bid, sid), []).append(number)
     for part in _chunks(sorted(created)):
-        stmt = (select(ImportRow.batch_id, ImportRow.row_number, ImportRow.decision_system_id,
+        # apply follows a row's decision or, where none was taken, its suggestion
+        stmt = (select(ImportRow.batch_id, ImportRow.row_number, ImportRow.decision_action,
+                       ImportRow.decision_system_id, ImportRow.suggestion_system_id,
                        ImportBatch.source, ImportBatch.filename, ImportBatch.applied_at)
                 .join(ImportBatch, ImportBatch.id == ImportRow.batch_id)
-                .where(ImportRow.batch_id != batch.id, ImportRow.decision_system_id.in_(part),
-                       ImportRow.decision_action == ImportAction.MERGE,
-                       ImportBatch.status.in_([ImportStatus.READY, ImportStatus.APPLYING])))
-        for bid, number, sid, source, filename, applied_at in session.execute(stmt):
+                .where(ImportRow.batch_id != batch.id,
+                       ImportBatch.status.in_([ImportStatus.READY, ImportStatus.APPLYING]),
+                       or_(and_(ImportRow.decision_action == ImportAction.MERGE,
+                                ImportRow.decision_system_id.in_(part)),
+                           and_(ImportRow.decision_action.is_(None),
+                                ImportRow.suggestion_action == ImportAction.MERGE,
+                                ImportRow.suggestion_system_id.in_(part)))))
+        for bid, number, action, decided_sid, suggested_sid, source, filename, applied_at in session.execute(stmt):
             meta[bid] = (source, filename, applied_at)
-            decided.setdefault((bid, sid), []).append(number)
+            decided.setdefault((bid, suggested_sid if action is None else decided_sid), []).append(number)
     merged_into = {bid for bid, sid in applied if sid not in created}
     order = _apply_order(session, batch, merged_into, meta)
     problems = []
@@ -529,7 +544,7 @@ def _other_imports(session: Session, batch: ImportBatch, touched: dict[int, dict
     for (bid, sid), numbers in sorted(decided.items()):
         source, filename, _ = meta[bid]
         problems.append(str(_l("%(name)s: in import %(batch)s (%(source)s, %(file)s), not yet applied, rows "
-                               "%(rows)s are decided to merge into it; decide them otherwise first",
+                               "%(rows)s merge into it (decided or suggested); decide them otherwise first",
                                name=systems[sid].name, batch=bid, source=source, file=filename,
                                rows=_row_list(numbers))))
     return problems

@@ -109,7 +109,6 @@ def normalise_database_url(url: str) -> str:
 # Whole-number settings read from RISKREG_<KEY>, with the range each must lie in.
 RANGED_INTEGERS = {
     "APPROVAL_VALIDITY_YEARS": (1, 10),  # how long an approval is valid at most (and by default)
-    "EXPIRING_DAYS": (1, 365),  # how long before valid_until a system counts as expiring
 }
 
 

@@ -8,7 +8,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, abort, g, has_request_context, request, session
 from flask_login import current_user
 
 from riskreg.actor import Actor
@@ -25,6 +25,24 @@ def select_locale() -> str:
     if request.path.startswith("/api/"):
         return request.accept_languages.best_match(["sv", "en"], default="sv")
     return "sv"
+
+
+INT4_MAX = 2**31 - 1  # ids are PostgreSQL integers (and SQLite's are 64-bit): a larger one names no record
+
+
+def small_int(raw: str | None) -> int | None:
+    """A whole number from 0 to INT4_MAX written in ASCII digits, else None (not "²", not 10**30)."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if value <= INT4_MAX else None
+
+
+def arg_int(name: str, default: int | None = None) -> int | None:
+    """A query argument as ``small_int``, or ``default`` when it is missing or not such a number."""
+    value = small_int(request.args.get(name))
+    return default if value is None else value
 
 
 def client_address() -> str | None:
@@ -114,6 +132,9 @@ def init_app(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
         g.started = time.perf_counter()
+        if not request.path.startswith("/api/") and any(  # the API says so in its own shape (api.check_input)
+                isinstance(v, int) and not 0 <= v <= INT4_MAX for v in (request.view_args or {}).values()):
+            abort(404)
 
     @app.after_request
     def finish_request(resp):

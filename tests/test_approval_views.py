@@ -197,6 +197,24 @@ def test_overdue_condition_shows_for_owners(world, client, make):
     assert "1 villkor är försenat." in page_text(client.get(f"/systems/{world.system.id}"))
 
 
+def test_the_conditions_page_counts_as_the_start_page_no_condition_of_a_revoked_decision(world, client, make):
+    from riskreg.services import approvals as service
+    from tests.conftest import NOW, actor
+
+    world.approved(
+        conditions=[{"text": "Logguppföljning införs", "due_on": today() + timedelta(days=1)}],
+        now=NOW - timedelta(days=30),
+    )
+    approval = world.s.query(Approval).one()
+    approval.conditions[0].due_on = today() - timedelta(days=2)
+    world.s.flush()
+    service.revoke(world.s, actor(world.risk_owner), approval.id, motivation="Villkoren följs inte")
+    world.s.flush()
+    login(client, world.risk_owner)
+    assert "Logguppföljning införs" not in page_text(client.get("/approvals/conditions?show=overdue"))
+    assert "Logguppföljning införs" not in page_text(client.get("/"))
+
+
 def test_rejection_leads_to_the_plan_page(world, client, db_session):
     world.ready()
     world.request()

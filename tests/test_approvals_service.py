@@ -278,13 +278,17 @@ def test_a_condition_without_a_named_responsible_falls_to_the_system_owner(world
     assert a.snapshot["conditions"][0]["responsible"]["name"] == "Sara Systemägare"
 
 
-def test_a_condition_without_responsible_and_no_active_system_owner_stays_open_to_follow_up(world):
-    world.owner.active = False
-    world.s.flush()
+def test_a_condition_without_responsible_and_no_active_system_owner_is_refused(world):
+    """Each condition has a responsible person: with no active system owner to stand in, one must be named
+    (never an inactive person, never nobody); nothing is written."""
     world.ready()
     world.request()
-    a = world.decide(conditions=[{"text": "Logguppföljning", "due_on": TODAY + timedelta(days=30)}])
-    assert a.conditions[0].responsible_id is None  # never an inactive person; the risk owner follows up
+    world.owner.active = False
+    world.s.flush()
+    with pytest.raises(RuleViolation) as exc:
+        world.decide(conditions=[{"text": "Logguppföljning", "due_on": TODAY + timedelta(days=30)}])
+    assert "conditions.0.responsible_id" in exc.value.fields
+    assert world.s.scalar(select(func.count()).select_from(Approval)) == 0
 
 
 def test_the_decision_page_names_each_responsible_and_motivates_each_accepted_risk(world):

@@ -127,3 +127,41 @@ def test_a_connection_lost_after_the_answer_does_not_turn_it_into_a_500(app, cli
     assert client.get("/healthz").status_code == 200
     app.do_teardown_appcontext(None)  # as at the end of a request (the tests' app context outlives one)
     assert calls == ["remove", "invalidate", "clear", "remove"]  # ours first, then Flask-SQLAlchemy's
+
+
+# ------------------------------------------------------------------ the pages, too
+
+
+@pytest.fixture
+def page(client, make):
+    admin = make.admin()
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    return client
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/systems/99999999999999999999"),
+                                         ("GET", "/systems/2147483648"),
+                                         ("POST", "/decommissioning/99999999999999999999/cancel"),
+                                         ("GET", "/approvals/print/2147483648")])
+def test_a_page_for_an_id_beyond_the_integer_range_is_404(page, method, path):
+    assert page.open(path, method=method).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["page=99999999999999999999", "page=²", "unit=99999999999999999999&page=-1"])
+def test_a_page_number_or_filter_no_integer_is_ignored(page, query):
+    assert page.get(f"/approvals/print?{query}").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999", "-3"])
+def test_a_ticked_decision_that_is_no_id_is_left_out(page, value):
+    resp = page.post("/approvals/print", data={"print": "chosen", "approval_id": value})
+    assert resp.status_code == 422 and "Kryssa i" in resp.get_data(as_text=True)
+
+
+def test_a_conflict_choice_for_no_system_id_is_ignored(app):
+    from riskreg.blueprints.imports.views import _field_choices
+
+    form = {"keep-²-criticality": "import", "keep-7-supplier": "import", "keep-8-supplier": "keep",
+            "keep-description": "import", "keep-" + "9" * 5000 + "-hosting": "import"}
+    with app.test_request_context("/", method="POST", data=form):
+        assert _field_choices(7) == {"supplier": "import", "description": "import", "²-criticality": "import"}

@@ -30,7 +30,7 @@ from riskreg.extensions import csrf, db
 from riskreg.models import ApiToken, System, User
 from riskreg.models.base import utcnow
 from riskreg.services import filing
-from riskreg.web import current_actor
+from riskreg.web import INT4_MAX, current_actor
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)
@@ -109,7 +109,6 @@ def authenticate():
     return None
 
 
-INT4_MAX = 2**31 - 1  # ids are PostgreSQL integers: a larger one names no record
 NUL_REFUSED = "NUL characters are not allowed."
 PAGE_MAX = 100_000  # the OpenAPI document's maximum for page (per_page above 500 is taken as 500)
 

@@ -341,9 +341,9 @@ def _work(app: Flask, job_id: int) -> None:
             session.rollback()
             report(0, force=True)
             data = render(items, progress=report)
-            session.execute(
+            session.execute(  # only a job still running: one marked failed as stale stays failed
                 update(PdfJob)
-                .where(PdfJob.id == job_id)
+                .where(PdfJob.id == job_id, PdfJob.status == "running")
                 .values(result=data, done=len(items), status="done", finished_at=_now(), heartbeat_at=_now())
             )
             session.commit()
@@ -352,7 +352,7 @@ def _work(app: Flask, job_id: int) -> None:
             session.rollback()
             session.execute(
                 update(PdfJob)
-                .where(PdfJob.id == job_id)
+                .where(PdfJob.id == job_id, PdfJob.status == "running")
                 .values(status="failed", error=str(exc)[:500], finished_at=_now())
             )
             session.commit()

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select, true
+from sqlalchemy import and_, exists, func, select, true
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
@@ -427,7 +427,7 @@ def _check_conditions(session: Session, data: DecisionInput, today: date, explic
             data.problem(f"conditions.{i}.due_on", _l("The due date cannot be in the past."))
         if cond["responsible_id"] is not None and cond["responsible_id"] not in active:
             data.problem(f"conditions.{i}.responsible_id", _l("No such active user."))
-        elif cond["responsible_id"] is None and explicit:
+        elif cond["responsible_id"] is None:  # not chosen, and no active system owner to stand in
             data.problem(f"conditions.{i}.responsible_id", _l("Choose who is responsible for the condition."))
 
 
@@ -779,6 +779,12 @@ def _revoked(approval=Approval) -> ColumnElement[bool]:
     return exists().where(ApprovalRevocation.approval_id == approval.id)
 
 
+def conditions_in_force() -> ColumnElement[bool]:
+    """Conditions that still bind (joined with their approval and the system it is current for): the
+    decision is not revoked and the system not decommissioned."""
+    return and_(~_revoked(), System.lifecycle != Lifecycle.DECOMMISSIONED)
+
+
 def overdue_conditions_stmt(today: date, clause: ColumnElement[bool] | None = None):
     """Open conditions past their due date, of decisions in force (current, not revoked, system not
     decommissioned), oldest due first. ``clause`` narrows the systems (e.g. ``report_scope(user)``)."""
@@ -802,8 +808,7 @@ def overdue_conditions_stmt(today: date, clause: ColumnElement[bool] | None = No
         .where(
             ApprovalCondition.status == ConditionStatus.OPEN,
             ApprovalCondition.due_on < today,
-            ~_revoked(),
-            System.lifecycle != Lifecycle.DECOMMISSIONED,
+            conditions_in_force(),
             clause if clause is not None else true(),
         )
         .order_by(ApprovalCondition.due_on, ApprovalCondition.id)

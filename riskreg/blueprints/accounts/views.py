@@ -41,7 +41,7 @@ from riskreg.extensions import db
 from riskreg.models import ApiToken, OrgUnit, User, UserRole
 from riskreg.services import accounts as service
 from riskreg.services import dashboard
-from riskreg.web import add_nav, current_actor
+from riskreg.web import add_nav, arg_int, current_actor
 
 # The menu's first entries; feature blueprints append theirs after these.
 add_nav("accounts.start", _l("Start"))
@@ -297,7 +297,7 @@ def users():
         stmt = stmt.where(User.active.is_(status == "active"))
     total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     pages = max((total + USERS_PER_PAGE - 1) // USERS_PER_PAGE, 1)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(max(arg_int("page", 1), 1), pages)
     rows = db.session.execute(
         stmt.outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
         .add_columns(OrgUnit.name)

@@ -49,7 +49,7 @@ from riskreg.services import approval_queue as queue
 from riskreg.services import approval_snapshot as content
 from riskreg.services import approvals as service
 from riskreg.services import decommissioning
-from riskreg.web import add_nav, current_actor
+from riskreg.web import add_nav, arg_int, current_actor, small_int
 
 add_nav("approvals.index", _l("Approvals"), "can_read_reports")
 add_nav("approvals.queue_page", _l("Decision queue"), "is_risk_owner")
@@ -266,12 +266,12 @@ def queue_page():
     if not queue.may_see_queue(current_user):
         abort(403)
     today = current_actor().today()
-    risk_owner_id = request.args.get("risk_owner_id", type=int)
+    risk_owner_id = arg_int("risk_owner_id")
     if permissions.can_read_all(current_user):
         clause = queue.scope(current_user, risk_owner_id)
     else:
         clause = queue.scope(current_user)
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_no = max(arg_int("page", 1), 1)
     items, total = queue.page(db.session, clause, today, page_no, PER_PAGE)
     owner = db.session.get(User, risk_owner_id) if risk_owner_id else None
     # why the user may not decide on a row (a queue item carries the owners' ids as a system does)
@@ -322,13 +322,13 @@ def conditions():
         .join(Approval, Approval.id == ApprovalCondition.approval_id)
         .join(System, System.current_approval_id == Approval.id)
         .outerjoin(User, User.id == ApprovalCondition.responsible_id)
-        .where(scope)
+        .where(scope, service.conditions_in_force())  # as the start pages count them
     )
     if show == "overdue":
         stmt = stmt.where(ApprovalCondition.status == ConditionStatus.OPEN, ApprovalCondition.due_on < today)
     elif show == "open":
         stmt = stmt.where(ApprovalCondition.status == ConditionStatus.OPEN)
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_no = max(arg_int("page", 1), 1)
     total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = db.session.execute(
         stmt.order_by(ApprovalCondition.due_on, ApprovalCondition.id)
@@ -910,7 +910,7 @@ def print_page():
         SelectChoice(str(i), n) for i, n in units
     ]
     status = 200
-    chosen = [int(x) for x in request.form.getlist("approval_id") if x.isdigit()]
+    chosen = [i for i in map(small_int, request.form.getlist("approval_id")) if i]
     if form.validate_on_submit():
         try:
             if request.form.get("print") == "chosen" and not chosen:
@@ -933,9 +933,9 @@ def print_page():
             db.session.commit()
             return redirect(url_for("approvals.print_job", job_id=job.id))
     # the list to choose from: filtered by org unit and name (GET arguments)
-    unit_filter = request.args.get("unit", type=int)
+    unit_filter = arg_int("unit")
     q = (request.args.get("q") or "").strip()[:200]
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_no = max(arg_int("page", 1), 1)
     rows, total = prints.printable_decisions(
         db.session, actor, org_unit_id=unit_filter, q=q, page_no=page_no, per_page=PER_PAGE
     )
@@ -978,10 +978,10 @@ def _job(job_id: int) -> PdfJob:
 @login_required
 def print_restart(job_id: int):
     """Start a failed print again (a new job for the same selection)."""
-    _job(job_id)
     form = EmptyForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit():  # before _job, which may write (a stale job marked failed)
         abort(400)
+    _job(job_id)
     try:
         job = prints.restart(db.session, current_actor(), job_id)
     except DomainError as exc:

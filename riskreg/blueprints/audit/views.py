@@ -17,7 +17,7 @@ from riskreg.blueprints.audit.api import jsonl_response
 from riskreg.extensions import db
 from riskreg.schemas.audit import AuditQuery
 from riskreg.services import audit_log as service
-from riskreg.web import add_nav, current_actor
+from riskreg.web import add_nav, arg_int, current_actor
 
 add_nav("audit.index", _l("Audit trail"), "can_read_audit")
 
@@ -51,7 +51,7 @@ def _readers_only() -> None:
 def index():
     _readers_only()
     flt, raw, problems = _filters()
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_no = max(arg_int("page", 1), 1)
     rows, total = ([], 0) if problems else service.page_with_users(db.session, flt, page_no, PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
 

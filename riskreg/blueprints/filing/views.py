@@ -30,7 +30,7 @@ from riskreg.errors import Conflict, DomainError, NotAllowed, NotFound
 from riskreg.extensions import db
 from riskreg.services import classification as service
 from riskreg.services import risk as risks
-from riskreg.web import current_actor
+from riskreg.web import arg_int, current_actor
 
 ASPECTS = service.ASPECTS
 BLANK_SETS = 3
@@ -337,7 +337,7 @@ def finalise_classification(classification_id: int):
 @login_required
 def compare_classifications(system_id: int):
     system = system_for(system_id)
-    left_id, right_id = request.args.get("a", type=int), request.args.get("b", type=int)
+    left_id, right_id = arg_int("a"), arg_int("b")
     if not left_id or not right_id:
         flash(_("Choose two versions to compare."), "error")
         return redirect(url_for("filing.classifications", system_id=system.id))

@@ -17,7 +17,7 @@ from riskreg.errors import Conflict, DomainError, NotAllowed, NotFound
 from riskreg.extensions import db
 from riskreg.models import Classification
 from riskreg.services import sla as service
-from riskreg.web import add_nav, current_actor
+from riskreg.web import add_nav, arg_int, current_actor
 
 add_nav("filing.priority_list", _l("Priority list"), "can_read_all")
 PRIORITY_PAGE = 100
@@ -186,7 +186,7 @@ def priority_list():
         raise NotAllowed(
             _("The priority list is for the CISO, the data protection officer, administrators and auditors.")
         )
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_no = max(arg_int("page", 1), 1)
     without_sla = request.args.get("without_sla") in ("1", "true")
     data = service.priority_list(
         db.session, actor.today(), page=page_no, per_page=PRIORITY_PAGE, without_sla=without_sla

@@ -21,7 +21,7 @@ from riskreg.imports.mapping import FIELD_LABELS, FIELDS
 from riskreg.models import ImportBatch, ImportRow, OrgUnit, User
 from riskreg.models.codes import ImportStatus
 from riskreg.services import imports as service
-from riskreg.web import add_nav, current_actor
+from riskreg.web import add_nav, arg_int, current_actor
 
 add_nav("imports.index", _l("Imports"), "can_import")
 
@@ -93,7 +93,7 @@ def index():
             return redirect(url_for("imports.batch", batch_id=batch.id))
     elif form.errors:
         status = 422
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_no = max(arg_int("page", 1), 1)
     total = db.session.execute(select(func.count(ImportBatch.id))).scalar_one()
     batches = db.session.scalars(service.batches_statement(current_actor()).limit(20).offset((page_no - 1) * 20))
     return render_template("imports/index.html", form=form, batches=list(batches), total=total, page=page_no,
@@ -232,7 +232,7 @@ def review(batch_id: int):
     flt = request.args.get("filter", "all")
     if flt not in PAGE_FILTERS:
         flt = "all"
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_no = max(arg_int("page", 1), 1)
     stmt = service.uncertain_merges_statement(b) if flt == UNCERTAIN_MERGES else service.rows_statement(b, flt)
     total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     rows = list(db.session.scalars(stmt.limit(PER_PAGE).offset((page_no - 1) * PER_PAGE)))
@@ -355,8 +355,8 @@ def _field_choices(system_id: int | None) -> dict[str, str]:
         if not key.startswith("keep-") or value not in ("import", "keep"):
             continue
         head, _sep, attr = key[len("keep-"):].partition("-")
-        if attr and head.isdigit():
-            if system_id is not None and int(head) == system_id:
+        if attr and head.isascii() and head.isdigit():
+            if head == str(system_id):
                 own[attr] = value
         else:
             generic[key[len("keep-"):]] = value

@@ -25,7 +25,7 @@ from riskreg.models.codes import Role, Stage
 from riskreg.schemas.systems import SystemQuery
 from riskreg.services import dashboard
 from riskreg.services import systems as service
-from riskreg.web import add_nav, current_actor
+from riskreg.web import add_nav, arg_int, current_actor
 
 add_nav("systems.index", _l("Systems"))
 
@@ -221,7 +221,7 @@ def detail(system_id: int, change_form: MajorChangeForm | None = None, status: i
     system = service.get(db.session, system_id)
     actor = current_actor()
     stage = lifecycle.stage_of(db.session, system.id, actor.today())
-    hpage = max(request.args.get("hpage", 1, type=int) or 1, 1)
+    hpage = max(arg_int("hpage", 1), 1)
     history, history_total = dashboard.system_history(db.session, system.id, hpage, HISTORY_PER_PAGE)
     can_edit = permissions.can_edit_system(current_user, system)
     return render_template(

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.sql.elements import ColumnElement
@@ -575,9 +575,18 @@ def followed_up_by(user: User) -> ColumnElement[bool]:
     decide on, and those they are named responsible for where they may read the system's records (the
     read-all roles; an owner reads their own systems' already)."""
     clause = (System.system_owner_id == user.id) | (System.risk_owner_id == user.id)
-    if permissions.can_read_all(user):
-        clause = clause | (RiskAction.responsible_id == user.id)
-    return clause
+    if not permissions.can_read_all(user):
+        return clause
+    # one set of action ids from two index walks: an OR across the two tables would join every system's
+    # current analysis to its actions first (a quarter of a second at 100,000 systems)
+    own = (
+        select(RiskAction.id)
+        .join(Risk, Risk.id == RiskAction.risk_id)
+        .join(System, System.current_risk_analysis_id == Risk.analysis_id)
+        .where(clause)
+    )
+    named = select(RiskAction.id).where(RiskAction.responsible_id == user.id)
+    return RiskAction.id.in_(union(own, named))
 
 
 def overdue_actions(

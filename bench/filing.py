@@ -311,6 +311,14 @@ def main() -> None:
             "priority-list page (first 100 systems), CISO",
             measure(lambda: ciso_web.get("/slas/priority-list"), repeat=args.repeat),
         )
+        for role in ("ciso", "system_owner", "risk_owner", "admin"):
+            auth = {"Authorization": f"Bearer {ds.tokens[role]}"}
+            row(
+                "api",
+                f"GET /api/v1/me/overdue-actions (a page of 50), {role}",
+                measure(lambda h=auth: client.get("/api/v1/me/overdue-actions?per_page=50", headers=h),
+                        repeat=args.repeat),
+            )
     finally:
         if not args.keep:
             with app.app_context():

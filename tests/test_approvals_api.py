@@ -547,4 +547,6 @@ def test_a_print_job_left_by_a_dead_worker_fails_when_read_and_restarts(world, a
     again = body(api(ciso).post(f"/api/v1/approval-prints/{job.id}/restart"), 201)
     assert again["id"] != job.id and again["status"] == "done" and again["total"] == 1
     assert_error(api(ciso).post(f"/api/v1/approval-prints/{again['id']}/restart"), 422, "not_failed")
+    twice = assert_error(api(ciso).post(f"/api/v1/approval-prints/{job.id}/restart"), 422, "already_restarted")
+    assert str(again["id"]) in twice["message"]  # a second press names the print the first one started
     assert api(ciso).get(f"/api/v1/approval-prints/{again['id']}/pdf").data[:5] == b"%PDF-"

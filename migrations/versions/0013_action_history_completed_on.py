@@ -1,10 +1,10 @@
 """action_status_changes.from_completed_on and .completed_on: an action's history keeps its completion date
 before and after each follow-up, and a change of the date alone is a row of its own
 
-Rows written before this revision did not keep the dates. Where it is certain — the newest row of an
-action that set it to ``done`` while the action is still done — ``completed_on`` is filled from the
-action (its completion date was set by that change or a later one that left no row); every other old row
-keeps NULL, shown as unknown.
+Rows written before this revision did not keep the dates. For the newest row of an action that set it to
+``done`` while the action is still done, ``completed_on`` is filled from the action: the date the action
+holds now, which that change set or a later change of the date alone (such changes left no row before this
+revision) — the best that can be known. Every other old row keeps NULL, shown as unknown.
 
 Revision ID: 0013_action_history_completed_on
 Revises: 0012_pdf_job_heartbeat

@@ -203,15 +203,25 @@ def restart(session: Session, actor: Actor, job_id: int) -> PdfJob:
     """Start a failed print again as a new job: the same chosen decisions, or the org unit's (or all)
     current decisions as they are now. NotFound, NotAllowed; RuleViolation unless the job failed."""
     job = get_job(session, actor, job_id)
+    # the row locked (PostgreSQL; SQLite's write transaction is one at a time): a second press finds the first
+    session.execute(select(PdfJob.id).where(PdfJob.id == job.id).with_for_update())
+    session.refresh(job)
     if job.status != "failed":
         raise RuleViolation(_l("Only a failed print is started again."), code="not_failed")
+    again = (job.selection or {}).get("restarted_as")
+    if again:
+        raise RuleViolation(_l("This print was already started again (print %(id)s).", id=again),
+                            code="already_restarted")
     chosen = job.selection.get("chosen")
-    return start(
+    new = start(
         session,
         actor,
         org_unit_id=None if chosen else job.selection.get("org_unit_id"),
         approval_ids=list(job.selection.get("approval_ids") or []) if chosen else None,
     )
+    job.selection = {**job.selection, "restarted_as": new.id}
+    session.flush()
+    return new
 
 
 def printable_decisions(

@@ -13,9 +13,13 @@ Undo reverses exactly those changes, newest row first, and refuses (Conflict, na
 way) when anything it would undo has since been changed or used: a system the batch changed or created is
 no longer as the batch left it (another value, alias or reference — whoever made it, another import
 too); another applied batch has rows on a system this batch created, or merged rows later into a system
-this one changed; a batch still to be applied has rows decided into a system this batch created; other
-records (classifications, risk analyses, …) rest on a system it created. Undoing the later batch first
-makes the earlier one undoable again: each leaves the systems exactly as it found them.
+this one changed; a batch still to be applied has rows decided (or, undecided, suggested) into a system
+this batch created; other records (classifications, risk analyses, …) rest on a system it created. On a
+system it merged into, only what undo puts back is compared (name, the register's fields, aliases and
+references), so a major change or a decision recorded since does not stand in its way. Undoing the later
+batch first makes the earlier one undoable again: each leaves the systems exactly as it found them.
+Batches applied before the systems' states were recorded (``changes["state_after"]``) are compared by
+version instead, and every change since (an undone later batch too) refuses their undo.
 
 Both work in bulk (a batch may hold 100,000 rows): what each row does is worked out in order in memory,
 then written in a few statements (riskreg.services.systems: create_many, StagedChanges)."""

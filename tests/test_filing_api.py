@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+import threading
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
-from tests.conftest import assert_error
+from riskreg import create_app
+from tests.conftest import BACKENDS, TEST_CONFIG, Factory, actor, assert_error, database_url
 
 
 @pytest.fixture
@@ -394,7 +399,9 @@ def test_patch_draft_with_version_and_new_round(api, world):
         ),
         403,
     )
-    assert_error(c.post(f"/api/v1/systems/{sid}/risk-analyses/new-round"), 422)  # the draft is open
+    error = assert_error(c.post(f"/api/v1/systems/{sid}/risk-analyses/new-round"), 422, "draft_exists")
+    assert error["message"].startswith("Riskanalysen version 1 från ")  # the open draft, by its version
+    assert error["fields"]["status"] == ["Det finns ett utkast: version 1."]
     c.post(f"/api/v1/risk-analyses/{ra['id']}/finalise")
     resp = c.post(f"/api/v1/systems/{sid}/risk-analyses/new-round")
     assert resp.status_code == 201
@@ -1011,3 +1018,84 @@ def test_action_history_keeps_the_completion_dates(api, world):
     # nothing changed, no note: no row
     same = c.patch(f"/api/v1/risk-actions/{action['id']}", json={"status": "done", "completed_on": day2})
     assert len(same.get_json()["history"]) == 2
+
+
+# ------------------------------------------------------------------ a new round pressed twice at once
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def committing_app(request):
+    """An app on a database of its own: the requests below commit (each thread its own transaction),
+    which the rolled-back tests' database must not see."""
+    url, drop = database_url(request.param, tempfile.mkdtemp(prefix="riskreg-round-"))
+    application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        from riskreg.extensions import db
+
+        upgrade(revision="heads")
+        db.engine.dispose()
+    engine = create_engine(url)
+    yield application, engine
+    with application.app_context():
+        from riskreg.extensions import db
+
+        db.engine.dispose()
+    engine.dispose()
+    drop()
+
+
+def test_new_round_pressed_at_once_makes_one_draft(committing_app):
+    """Several clients start a new round of one system at the same instant: the system row is locked (FOR
+    UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite), so one draft is made and the others are told about
+    it (422 draft_exists, naming it), not a second draft nor a 409 from the unique number."""
+    from riskreg.models import RiskAnalysis
+    from riskreg.services import classification, risk
+
+    app, engine = committing_app
+    clients = 4
+    with app.app_context(), Session(engine) as session:
+        make = Factory(session)
+        owner = make.user("system_owner")
+        system = make.system(system_owner=owner)
+        levels = {"confidentiality": 2, "integrity": 2, "availability": 2}
+        classification.create(session, actor(owner), system.id, **levels)
+        first = risk.create(
+            session,
+            actor(owner),
+            system.id,
+            analysed_on=date(2026, 11, 1),
+            risks=[{"title": "Avbrott", "aspect": "T", "likelihood": 2, "consequence": 3}],
+        )
+        risk.finalise(session, actor(owner), first.id)
+        tokens = [make.token(owner) for _ in range(clients)]
+        session.commit()
+        sid, first_id = system.id, first.id
+    barrier = threading.Barrier(clients)
+    answers: list = [None] * clients
+
+    def press(i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        resp = client.post(
+            f"/api/v1/systems/{sid}/risk-analyses/new-round", headers={"Authorization": f"Bearer {tokens[i]}"}
+        )
+        answers[i] = (resp.status_code, resp.get_json())
+
+    threads = [threading.Thread(target=press, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    made = [a[1] for a in answers if a is not None and a[0] == 201]
+    refused = [a[1]["error"] for a in answers if a is not None and a[0] == 422]
+    assert len(made) == 1 and len(refused) == clients - 1, answers
+    assert made[0]["number"] == 2 and made[0]["copied_from_id"] == first_id
+    for error in refused:
+        assert error["code"] == "draft_exists" and "version 2 " in error["message"], error
+    with Session(engine) as session:
+        drafts = session.execute(
+            select(RiskAnalysis.id).where(RiskAnalysis.system_id == sid, RiskAnalysis.status == "draft")
+        ).scalars().all()
+        assert drafts == [made[0]["id"]]

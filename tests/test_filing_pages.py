@@ -543,6 +543,72 @@ def test_a_risk_removed_meanwhile_is_added_again_from_the_conflict_page(client, 
     assert [r.title for r in analysis.risks] == ["Obehörig åtkomst"]
 
 
+def _posts_to(page: str, url: str) -> str:
+    """Where the risk form sends its next save, as a browser does: its action, else the page's own URL."""
+    found = re.search(r'<form method="post" novalidate(?: action="([^"]*)")?>', page)
+    assert found, page[:3000]
+    return html.unescape(found.group(1)) if found.group(1) else url
+
+
+def test_a_removed_risk_keeps_going_to_new_risk_when_the_form_fails_validation(client, world, db_session):
+    analysis = _analysis_with_a_risk(world, db_session)
+    risk = analysis.risks[0]
+    risk_id, action_id, opened_at = risk.id, risk.actions[0].id, analysis.version
+    edit = f"/risk-analyses/{analysis.id}/risks/{risk_id}/edit"
+    new = f"/risk-analyses/{analysis.id}/risks/new"
+    login(client, world["owner"])
+    assert client.get(edit).status_code == 200
+    risks.delete_risk(db_session, actor(world["admin"]), analysis.id, risk_id, version=opened_at)
+    db_session.commit()  # the other person's request
+    form = _risk_form(world, version=str(opened_at), **{"actions-0-id": str(action_id)})
+    # 1. the save from the edit page also fails validation: the removal is said at once, and the form
+    # goes on to "new risk" with the analysis's current version (the edit URL now answers 404)
+    resp = client.post(edit, data={**form, "title": ""})
+    assert resp.status_code == 422
+    body = text(resp)
+    assert "Den andra personen tog bort risken ur analysen." in body
+    assert re.search(r'id="title-err"[^>]*>(<li>)?Obligatoriskt\.', body), body[:4000]
+    assert _posts_to(body, edit) == new
+    current = db_session.get(RiskAnalysis, analysis.id).version
+    assert version_on(body) == str(current) != str(opened_at)
+    assert client.post(edit, data={**form, "version": version_on(body)}).status_code == 404
+    # 2. fails again where it was sent: still "new risk"
+    target = _posts_to(body, edit)
+    resp = client.post(target, data={**form, "version": version_on(body), "likelihood": "x"})
+    assert resp.status_code == 422 and "Inte ett giltigt val." in text(resp)
+    assert _posts_to(text(resp), target) == new
+    # 3. put right: added again as a new risk, its action with it
+    resp = client.post(_posts_to(text(resp), target), data={**form, "version": version_on(text(resp))})
+    assert resp.status_code == 302, text(resp)[:3000]
+    db_session.refresh(analysis)
+    assert [r.title for r in analysis.risks] == ["Obehörig åtkomst"]
+    assert [a.description for a in analysis.risks[0].actions] == ["Inför MFA"]
+
+
+def test_a_removed_risk_from_the_conflict_page_that_fails_validation_still_goes_to_new_risk(
+    client, world, db_session
+):
+    analysis = _analysis_with_a_risk(world, db_session)
+    risk_id = analysis.risks[0].id
+    edit = f"/risk-analyses/{analysis.id}/risks/{risk_id}/edit"
+    risks.delete_risk(db_session, actor(world["admin"]), analysis.id, risk_id, version=analysis.version)
+    db_session.commit()
+    login(client, world["owner"])
+    form = _risk_form(world, version="1")
+    resp = client.post(edit, data=form)  # valid, stale: the conflict page
+    assert resp.status_code == 409
+    target = _posts_to(text(resp), edit)
+    assert target == f"/risk-analyses/{analysis.id}/risks/new"
+    resp = client.post(target, data={**form, "title": "", "version": version_on(text(resp))})
+    assert resp.status_code == 422
+    again = _posts_to(text(resp), target)
+    assert again == target  # not back to the edit URL (404)
+    resp = client.post(again, data={**form, "version": version_on(text(resp))})
+    assert resp.status_code == 302
+    db_session.refresh(analysis)
+    assert [r.title for r in analysis.risks] == ["Obehörig åtkomst"]
+
+
 def test_a_new_risk_conflict_names_the_risks_saved_meanwhile(client, world, db_session):
     analysis = _analysis_with_a_risk(world, db_session)
     risks.update(db_session, actor(world["admin"]), analysis.id, version=analysis.version, scope="Ändrad")

@@ -275,6 +275,36 @@ def test_new_round_copies_the_last_analysis(world, db_session, make):
         service.new_round(db_session, actor(world["owner"]), bare.id)
 
 
+def test_no_new_round_while_any_analysis_is_a_draft(world, db_session):
+    """One draft at a time: also an older draft behind a newer finalised analysis (an empty analysis
+    started beside it) stops a new round, and the refusal names that draft."""
+    owner = actor(world["owner"])
+    first = create(world, db_session)
+    with pytest.raises(RuleViolation) as exc:
+        service.new_round(db_session, owner, world["system"].id)
+    assert exc.value.code == "draft_exists" and exc.value.status == 422
+    assert str(exc.value.message) == (
+        "Riskanalysen version 1 från 2026-11-01 är fortfarande ett utkast; fortsätt med den i stället för "
+        "att starta en ny omgång."
+    )
+    assert [str(m) for m in exc.value.fields["status"]] == ["Det finns ett utkast: version 1."]
+    second = create(world, db_session)
+    service.finalise(db_session, owner, second.id)
+    assert first.status.value == "draft" and second.number == 2
+    with pytest.raises(RuleViolation) as exc:
+        service.new_round(db_session, owner, world["system"].id)
+    assert exc.value.code == "draft_exists" and "version 1 från" in str(exc.value.message)
+    drafts = db_session.execute(
+        select(RiskAnalysis).where(
+            RiskAnalysis.system_id == world["system"].id, RiskAnalysis.status == "draft"
+        )
+    ).scalars().all()
+    assert [a.id for a in drafts] == [first.id]
+    service.finalise(db_session, owner, first.id)
+    copy = service.new_round(db_session, owner, world["system"].id)
+    assert copy.number == 3 and copy.copied_from_id == second.id  # the last one, by number
+
+
 def test_actions_are_followed_up_after_finalising_with_history(world, db_session):
     analysis = create(world, db_session)
     service.finalise(db_session, actor(world["owner"]), analysis.id)

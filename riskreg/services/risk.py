@@ -459,19 +459,35 @@ def finalise(session: Session, actor: Actor, analysis_id: int, *, version: int |
 
 def new_round(session: Session, actor: Actor, system_id: int) -> RiskAnalysis:
     """Copy the last analysis (risks, actions and their status) into a new draft resting on the
-    current classification. Raises RuleViolation when there is none, or the last one is still a draft."""
+    current classification. Raises RuleViolation when there is none, or while any analysis of the
+    system is a draft (``draft_exists``, naming it): one draft at a time, so two people pressing "new
+    round" at once get one draft and, for the second, the refusal. The system row is locked first
+    (SELECT … FOR UPDATE on PostgreSQL; SQLite's transactions begin IMMEDIATE), so the second call
+    reads the first one's draft only after it is committed."""
     system = filing.writable_system(session, actor, system_id)
+    draft = session.execute(
+        select(RiskAnalysis)
+        .where(RiskAnalysis.system_id == system.id, RiskAnalysis.status == RecordStatus.DRAFT)
+        .order_by(RiskAnalysis.number.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if draft is not None:
+        raise RuleViolation(
+            _l(
+                "Risk analysis version %(n)s of %(day)s is still a draft; continue that one instead of "
+                "starting a new round.",
+                n=draft.number,
+                day=draft.analysed_on.isoformat(),
+            ),
+            fields={"status": [_l("A draft exists: version %(n)s.", n=draft.number)]},
+            code="draft_exists",
+        )
     last = session.execute(history_statement(system.id).limit(1)).scalar_one_or_none()
     if last is None:
         raise RuleViolation(
             _l("There is no earlier risk analysis to copy."),
             fields={"system_id": [_l("No earlier risk analysis.")]},
-        )
-    if last.status == RecordStatus.DRAFT:
-        raise RuleViolation(
-            _l("The last risk analysis is still a draft; continue that one."),
-            fields={"status": [_l("A draft exists.")]},
-            code="draft_exists",
         )
     copy = RiskAnalysis(
         system_id=system.id,

@@ -2,7 +2,6 @@
 org unit) are the service's; its RuleViolation fields are shown on these fields."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from riskreg.forms import BaseForm
 from riskreg.labels import ROLE_LABELS
 
 
@@ -36,7 +36,7 @@ def role_choices():
     return [(code, label) for code, label in ROLE_LABELS.items()]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(
         _l("E-mail address"),
         validators=[
@@ -53,12 +53,12 @@ class LoginForm(FlaskForm):
     )
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(BaseForm):
     language = HiddenField()
     next = HiddenField()
 
 
-class TokenForm(FlaskForm):
+class TokenForm(BaseForm):
     name = StringField(
         _l("Name of the token"),
         validators=[
@@ -68,7 +68,7 @@ class TokenForm(FlaskForm):
     )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(BaseForm):
     pass
 
 
@@ -83,7 +83,7 @@ def _new_password(label):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Enter your current password."))],
@@ -100,11 +100,11 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(BaseForm):
     password = _new_password(_l("New password"))
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     email = EmailField(
         _l("E-mail address"),
         validators=[
@@ -134,7 +134,7 @@ class UserForm(FlaskForm):
     )
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(BaseForm):
     name = StringField(
         _l("Name"),
         validators=[

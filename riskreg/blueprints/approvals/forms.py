@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, FieldList, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+
+from riskreg.forms import BaseForm, SubForm
 
 DECISION_CHOICES = [
     SelectChoice("approved", _l("Approved")),
@@ -24,13 +25,13 @@ def optional_int(value):
         return None
 
 
-class ConditionForm(Form):
+class ConditionForm(SubForm):
     text = TextAreaField(_l("Condition"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
     responsible_id = SelectField(_l("Responsible"), coerce=optional_int, validate_choice=False)
     due_on = DateField(_l("Due date"), validators=[Optional()])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     decision = RadioField(
         _l("Decision"), choices=DECISION_CHOICES, validators=[DataRequired(_l("Choose the decision."))]
     )
@@ -43,7 +44,7 @@ class DecisionForm(FlaskForm):
     conditions = FieldList(FormField(ConditionForm), min_entries=3, max_entries=50)
 
 
-class RequestForm(FlaskForm):
+class RequestForm(BaseForm):
     note = TextAreaField(
         _l("Note to the risk owner (optional)"),
         validators=[Optional(), Length(max=10000)],
@@ -51,11 +52,11 @@ class RequestForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """A form with only its CSRF token (buttons that act)."""
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(BaseForm):
     motivation = TextAreaField(
         _l("Motivation for the revocation"),
         validators=[DataRequired(_l("Give the motivation for the revocation.")), Length(max=10000)],
@@ -63,12 +64,12 @@ class RevokeForm(FlaskForm):
     )
 
 
-class FulfilForm(FlaskForm):
+class FulfilForm(BaseForm):
     fulfilled_on = DateField(_l("Fulfilled on"), validators=[DataRequired(_l("Give the date."))])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=10000)], render_kw={"rows": 2})
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(BaseForm):
     note = TextAreaField(
         _l("Why the condition is not fulfilled"),
         validators=[Optional(), Length(max=10000)],
@@ -83,7 +84,7 @@ DISPOSITION_CHOICES = [
 ]
 
 
-class PlanForm(FlaskForm):
+class PlanForm(BaseForm):
     planned_on = DateField(
         _l("Planned decommissioning date"), validators=[DataRequired(_l("Give the date."))]
     )
@@ -104,7 +105,7 @@ class PlanForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=10000)], render_kw={"rows": 2})
 
 
-class CancelPlanForm(FlaskForm):
+class CancelPlanForm(BaseForm):
     motivation = TextAreaField(
         _l("Why the decommissioning is cancelled"),
         validators=[DataRequired(_l("Give the motivation for cancelling the plan.")), Length(max=10000)],
@@ -112,11 +113,11 @@ class CancelPlanForm(FlaskForm):
     )
 
 
-class PrintForm(FlaskForm):
+class PrintForm(BaseForm):
     org_unit_id = SelectField(_l("Org unit"), coerce=optional_int, validate_choice=False)
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(BaseForm):
     class Meta:
         csrf = False
 

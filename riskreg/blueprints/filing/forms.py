@@ -1,18 +1,15 @@
 """Forms of the filing pages. Labels are English message ids (Swedish in this feature's catalog);
-choices that come from configuration (level and scale labels) are set by the views."""
+choices that come from configuration (level and scale labels) are set by the views. WTForms' own
+messages are in Swedish through riskreg.forms (BaseForm, SubForm)."""
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -25,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from riskreg.forms import BaseForm, SubForm
 from riskreg.models.codes import ActionStatus, Aspect, DpiaCriterion, Treatment
 
 ASPECT_LABELS = {"K": _l("Confidentiality (K)"), "R": _l("Integrity (R)"), "T": _l("Availability (T)")}
@@ -55,55 +53,6 @@ TEXT = 10000
 REQUIRED = _l("Required.")
 
 
-# WTForms' own messages in our words (our catalog): its Swedish catalog has flaws ("kunde inte ceorce:a")
-# and says less than we do. The rest comes from WTForms' catalog, as Flask-WTF gives it.
-OWN_MESSAGES = {
-    "Invalid Choice: could not coerce.": _l("Not a valid choice."),
-    "Not a valid choice.": _l("Not a valid choice."),
-    "Invalid choice(s): one or more data inputs could not be coerced.": _l(
-        "One or more choices are not valid."
-    ),
-    "Not a valid date value.": _l("Not a valid date (YYYY-MM-DD)."),
-    "Not a valid decimal value.": _l("Not a valid number."),
-    "Not a valid integer value.": _l("Not a valid whole number."),
-}
-
-
-class Translations:
-    """Messages of WTForms' fields and validators: ours where we have them, else WTForms' Swedish."""
-
-    def gettext(self, string):
-        own = OWN_MESSAGES.get(string)
-        return str(own) if own is not None else wtforms_translations.gettext(string)
-
-    def ngettext(self, singular, plural, n):
-        return wtforms_translations.ngettext(singular, plural, n)
-
-
-TRANSLATIONS = Translations()
-
-
-def _translations():
-    return TRANSLATIONS if current_app.config.get("WTF_I18N_ENABLED", True) else None
-
-
-class FilingForm(FlaskForm):
-    """A filing page's form: Flask-WTF (CSRF, the request's data) with its messages in Swedish."""
-
-    class Meta:
-        def get_translations(self, form):
-            return _translations()
-
-
-class SubForm(Form):
-    """Rows inside a filing form (information sets, actions): no CSRF of their own (the parent form has
-    it), the same Swedish messages."""
-
-    class Meta:
-        def get_translations(self, form):
-            return _translations()
-
-
 def _int_or_none(value):
     if value in (None, "", "None"):
         return None
@@ -115,7 +64,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class VersionForm(FilingForm):
+class VersionForm(BaseForm):
     """A button that acts on a record as the user saw it (finalise, delete, new round)."""
 
     version = HiddenField()
@@ -131,7 +80,7 @@ class InformationSetForm(SubForm):
     availability = SelectField(_l("T"), coerce=int, default=0)
 
 
-class ClassificationForm(FilingForm):
+class ClassificationForm(BaseForm):
     confidentiality = SelectField(_l("Confidentiality (K)"), coerce=int, validators=[InputRequired(REQUIRED)])
     confidentiality_motivation = TextAreaField(_l("Motivation for K"), validators=[Length(max=TEXT)])
     integrity = SelectField(_l("Integrity (R)"), coerce=int, validators=[InputRequired(REQUIRED)])
@@ -145,7 +94,7 @@ class ClassificationForm(FilingForm):
     finalise = SubmitField(_l("Save and finalise"))
 
 
-class CompareForm(FilingForm):
+class CompareForm(BaseForm):
     class Meta:
         csrf = False
 
@@ -156,7 +105,7 @@ class CompareForm(FilingForm):
 # ------------------------------------------------------------------ risk analysis
 
 
-class RiskAnalysisForm(FilingForm):
+class RiskAnalysisForm(BaseForm):
     analysed_on = DateField(_l("Date of the analysis"), validators=[InputRequired(REQUIRED)])
     participants = TextAreaField(_l("Participants"), validators=[Length(max=TEXT)])
     scope = TextAreaField(_l("Scope"), validators=[Length(max=TEXT)])
@@ -176,7 +125,7 @@ class ActionForm(SubForm):
     )
 
 
-class RiskForm(FilingForm):
+class RiskForm(BaseForm):
     title = StringField(_l("Threat or scenario"), validators=[DataRequired(REQUIRED), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Length(max=TEXT)])
     aspect = SelectField(_l("Aspect"), choices=[(a.value, ASPECT_LABELS[a.value]) for a in Aspect])
@@ -194,7 +143,7 @@ class RiskForm(FilingForm):
     version = HiddenField()
 
 
-class ActionStatusForm(FilingForm):
+class ActionStatusForm(BaseForm):
     status = SelectField(
         _l("Status"), choices=[(s.value, ACTION_STATUS_LABELS[s.value]) for s in ActionStatus]
     )
@@ -206,7 +155,7 @@ class ActionStatusForm(FilingForm):
 # ------------------------------------------------------------------ DPIA
 
 
-class ScreeningForm(FilingForm):
+class ScreeningForm(BaseForm):
     criteria = MultiCheckboxField(
         _l("Criteria that apply"), choices=[(c.value, CRITERION_LABELS[c.value]) for c in DpiaCriterion]
     )
@@ -214,7 +163,7 @@ class ScreeningForm(FilingForm):
     motivation = TextAreaField(_l("Motivation"), validators=[Length(max=TEXT)])
 
 
-class DpiaForm(FilingForm):
+class DpiaForm(BaseForm):
     description = TextAreaField(
         _l("Systematic description of the processing"), validators=[DataRequired(REQUIRED), Length(max=20000)]
     )
@@ -236,7 +185,7 @@ class DpiaForm(FilingForm):
     version = HiddenField()
 
 
-class OpinionForm(FilingForm):
+class OpinionForm(BaseForm):
     opinion = TextAreaField(
         _l("The data protection officer's opinion"), validators=[DataRequired(REQUIRED), Length(max=20000)]
     )
@@ -255,7 +204,7 @@ class OpinionForm(FilingForm):
 # ------------------------------------------------------------------ SLA
 
 
-class SlaForm(FilingForm):
+class SlaForm(BaseForm):
     supplier = StringField(_l("Supplier"), validators=[DataRequired(REQUIRED), Length(max=200)])
     agreement_ref = StringField(_l("Agreement reference"), validators=[Length(max=200)])
     availability_target = DecimalField(
@@ -275,7 +224,7 @@ class SlaForm(FilingForm):
     replaces_id = HiddenField()  # the current SLA when the form was opened ("" for none)
 
 
-class MeasurementForm(FilingForm):
+class MeasurementForm(BaseForm):
     period = StringField(
         _l("Month"),
         validators=[

@@ -21,6 +21,7 @@ from riskreg.blueprints.filing.common import (
     save_form,
     show_errors,
     system_for,
+    take_version,
     user_choices,
 )
 from riskreg.blueprints.filing.forms import (
@@ -466,6 +467,16 @@ def _risk_page(analysis_id: int, risk_id: int | None):
         current = next((r for r in theirs.risks if r.id == risk_id), None) if risk_id else None
         return _render_risk_form(
             system, theirs, form, risk=current, conflict=_risk_conflict(form, theirs, risk_id), status=409
+        )
+    if risk_id is not None and risk is None:
+        # The risk was removed meanwhile and a field failed validation, so the stale version never reached
+        # the service. Its edit URL is gone (with the analysis's current version it answers 404), so the
+        # form is shown as the conflict shows it: the removal said, the analysis's current version taken,
+        # and the form posting to "new risk", which adds it again once the fields are put right.
+        theirs = service.get(db.session, analysis_id, eager=True)
+        take_version(form, theirs)
+        return _render_risk_form(
+            system, theirs, form, conflict=_risk_conflict(form, theirs, risk_id), status=422
         )
     return _render_risk_form(
         system, analysis, form, risk=risk, status=422 if done.refused else done.status(form)

@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from riskreg.blueprints.accounts.forms import optional_id
+from riskreg.forms import BaseForm
 
 
-class OrgUnitForm(FlaskForm):
+class OrgUnitForm(BaseForm):
     name = StringField(
         _l("Name"),
         validators=[

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from riskreg.blueprints.accounts.forms import optional_id
+from riskreg.forms import BaseForm
 from riskreg.labels import CRITICALITY_LABELS, HOSTING_LABELS, LIFECYCLE_LABELS, PERSONAL_DATA_LABELS
 
 MAX_ALIASES = 100
@@ -39,7 +39,7 @@ def blank_first(labels: dict, blank) -> list[tuple[str, str]]:
     return [("", blank)] + [(code, label) for code, label in labels.items()]
 
 
-class SystemForm(FlaskForm):
+class SystemForm(BaseForm):
     name = StringField(
         _l("Name"),
         validators=[
@@ -140,7 +140,7 @@ class SystemForm(FlaskForm):
             return 0
 
 
-class MajorChangeForm(FlaskForm):
+class MajorChangeForm(BaseForm):
     description = TextAreaField(
         _l("What changed"),
         validators=[

@@ -183,6 +183,14 @@ def open_plan_id(session: Session, system_id: int) -> int | None:
     ).scalar_one_or_none()
 
 
+def record_lifecycle(session: Session, actor: Actor, system: System, before: Lifecycle) -> None:
+    """The audit event of a system's lifecycle moved by a decision, a plan or its cancellation (none when
+    it did not move)."""
+    if system.lifecycle != before:
+        audit.record(session, actor, "system", system.id, "update", {"lifecycle": before},
+                     {"lifecycle": system.lifecycle})
+
+
 def lifecycle_before_rejection(session: Session, rejection: Approval | None) -> Lifecycle:
     """The lifecycle a system had before a rejection put it under decommissioning: as the rejection's
     snapshot recorded it, or (when that one already found it being decommissioned, e.g. a second
@@ -646,16 +654,7 @@ def _record(
             "accepted_risks": data.accepted,
         },
     )
-    if system.lifecycle != before_lifecycle:
-        audit.record(
-            session,
-            actor,
-            "system",
-            system.id,
-            "update",
-            {"lifecycle": before_lifecycle},
-            {"lifecycle": system.lifecycle},
-        )
+    record_lifecycle(session, actor, system, before_lifecycle)
     return approval
 
 

@@ -27,7 +27,7 @@ from riskreg.models.codes import (
     Lifecycle,
     RequestStatus,
 )
-from riskreg.services.approvals import get_system, lifecycle_before_rejection
+from riskreg.services.approvals import get_system, lifecycle_before_rejection, record_lifecycle
 
 TEXT_MAX = 10_000
 
@@ -174,16 +174,7 @@ def plan(
     system.lifecycle = Lifecycle.BEING_DECOMMISSIONED
     session.flush()
     audit.record(session, actor, "decommissioning_plan", row.id, "create", None, audit.columns_of(row))
-    if before != system.lifecycle:
-        audit.record(
-            session,
-            actor,
-            "system",
-            system.id,
-            "update",
-            {"lifecycle": before},
-            {"lifecycle": system.lifecycle},
-        )
+    record_lifecycle(session, actor, system, before)
     return row
 
 
@@ -230,9 +221,7 @@ def complete(
         {"status": "planned"},
         {"status": "done", "completed_at": row.completed_at},
     )
-    audit.record(
-        session, actor, "system", system.id, "update", {"lifecycle": before}, {"lifecycle": system.lifecycle}
-    )
+    record_lifecycle(session, actor, system, before)
     return row
 
 
@@ -273,14 +262,5 @@ def cancel(
     session.flush()
     b, a = audit.changed(before, audit.columns_of(row))
     audit.record(session, actor, "decommissioning_plan", row.id, "cancel", b, a)
-    if system.lifecycle != before_lifecycle:
-        audit.record(
-            session,
-            actor,
-            "system",
-            system.id,
-            "update",
-            {"lifecycle": before_lifecycle},
-            {"lifecycle": system.lifecycle},
-        )
+    record_lifecycle(session, actor, system, before_lifecycle)
     return row

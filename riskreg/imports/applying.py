@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -293,16 +294,21 @@ def _precheck(ctx: Context, plan, systems: dict[int, System]) -> None:
             gone.append(row.row_number)
     problems = {}
     if no_name:
-        problems["name"] = [_l("Rows %(rows)s have no name, and a system cannot be created without one: "
-                               "skip them, or give them names in the list and read it again.",
-                               rows=_row_list(no_name))]
+        problems["name"] = [lazy_ngettext(
+            "Row %(rows)s has no name, and a system cannot be created without one: skip it, or give it a "
+            "name in the list and read it again.",
+            "Rows %(rows)s have no name, and a system cannot be created without one: skip them, or give them "
+            "names in the list and read it again.", len(set(no_name)), rows=_row_list(no_name))]
     if no_unit:
-        problems["org_unit_id"] = [_l("Rows %(rows)s would create a system without an org unit: choose an "
-                                      "org unit for the batch, name one in the list, or skip them.",
-                                      rows=_row_list(no_unit))]
+        problems["org_unit_id"] = [lazy_ngettext(
+            "Row %(rows)s would create a system without an org unit: choose an org unit for the batch, name "
+            "one in the list, or skip it.",
+            "Rows %(rows)s would create a system without an org unit: choose an org unit for the batch, name "
+            "one in the list, or skip them.", len(set(no_unit)), rows=_row_list(no_unit))]
     if gone:
-        problems["system_id"] = [_l("Rows %(rows)s merge into a system that no longer exists.",
-                                    rows=_row_list(gone))]
+        problems["system_id"] = [lazy_ngettext(
+            "Row %(rows)s merges into a system that no longer exists.",
+            "Rows %(rows)s merge into a system that no longer exists.", len(set(gone)), rows=_row_list(gone))]
     if problems:
         raise RuleViolation(_l("The batch cannot be applied as decided."), fields=problems)
 

@@ -108,25 +108,7 @@ def test_thresholds_and_mapping_can_be_changed_on_the_page(client, make, db_sess
 # ------------------------------------------------------------------ workbooks: the sheets on the page
 
 
-def workbook(sheets: dict[str, list[list]]) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-BOOK = workbook({
-    "Info": [["Innehåll", "Datum"], ["Export från portföljverktyget", "2025-03-01"]],
-    "System": [["Systemnamn", "Leverantör"], ["Cosmic", "Cambio"], ["Heroma", "CGI"]],
-    "Avvecklade": [["Namn", "Avvecklat år"], ["Melior", "2024"]],
-})
+from tests.test_imports_sheets import BOOK  # noqa: E402  (Info, System, Avvecklade)
 
 
 def upload_book(client, content: bytes, **extra):

@@ -6,25 +6,13 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
 
 from riskreg.imports import reading
+from tests.test_import_reading import xlsx
 from tests.conftest import assert_error
 
 
-def workbook(sheets: dict[str, list[list]]) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-BOOK = workbook({
+BOOK = xlsx({
     "Info": [["Innehåll", "Datum"], ["Export från portföljverktyget", "2025-03-01"]],
     "System": [["Systemnamn", "Leverantör"], ["Cosmic", "Cambio"], ["Heroma", "CGI"]],
     "Avvecklade": [["Namn", "Avvecklat år"], ["Melior", "2024"]],
@@ -65,7 +53,7 @@ def test_a_sheet_without_a_name_column_is_refused_naming_the_sheets(api, make):
     assert "Bladet som lästes var ”Info”;" in error["message"]
     assert "System" in " ".join(error["fields"]["sheet"]) and error["fields"]["mapping"]
     # a CSV file or a workbook of one sheet has nothing to choose from: the refusal stays as it was
-    error = assert_error(upload(c, workbook({"Info": [["Innehåll", "Datum"], ["Export", "2025-03-01"]]})), 422)
+    error = assert_error(upload(c, xlsx({"Info": [["Innehåll", "Datum"], ["Export", "2025-03-01"]]})), 422)
     assert "sheet" not in error["fields"]
 
 
